@@ -1,0 +1,41 @@
+# PiChat: `make run` serves on :8080, `make test` runs the whole suite.
+# Each target creates .venv and installs the pinned requirements when they changed.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+SOCKETIO_CLIENT_VERSION := 4.8.4
+
+.PHONY: run test lint bench vendor clean
+
+$(VENV)/.runtime: requirements.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "PiChat necesita Python 3.11 o posterior")'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+run: $(VENV)/.runtime
+	$(PY) app.py
+
+test: $(VENV)/.dev
+	$(PY) -m ruff check .
+	$(PY) -m pytest
+
+lint: $(VENV)/.dev
+	$(PY) -m ruff check .
+
+bench: $(VENV)/.dev
+	$(PY) bench/run_all.py
+
+# Refresh the vendored Socket.IO browser client (the LAN has no CDN).
+vendor:
+	cd $$(mktemp -d) && npm pack --silent socket.io-client@$(SOCKETIO_CLIENT_VERSION) \
+	  && tar xzf socket.io-client-$(SOCKETIO_CLIENT_VERSION).tgz \
+	  && cp package/dist/socket.io.min.js $(CURDIR)/static/vendor/socket.io.min.js
+
+clean:
+	rm -rf $(VENV)

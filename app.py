@@ -1,0 +1,155 @@
+"""PiChat's composition root: create_app() wires every package; `python app.py` serves it."""
+
+from __future__ import annotations
+
+import os
+
+if __name__ == "__main__":
+    # The async framework must patch the standard library before anything imports it.
+    if os.environ.get("PICHAT_ASYNC_MODE", "eventlet") == "gevent":
+        from gevent import monkey
+
+        monkey.patch_all()
+    else:
+        import eventlet
+
+        eventlet.monkey_patch()
+
+import logging
+import socket
+import sys
+from pathlib import Path
+
+from flask import Flask, Response, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from flask_migrate import upgrade
+
+import logging_
+import security
+from config import BASE_DIR, ConfigError, load_config
+from extensions import csrf, db, limiter, migrate, socketio
+from logging_.applog import configure_app_logging
+from security.accounts import seed_accounts
+from security.forms import LoginForm
+from security.http_errors import error_response
+from security.login import authenticate, end_session, start_session
+from security.ratelimit import LOGIN_LIMIT, login_ip_key
+from security.redirects import safe_next
+
+log = logging.getLogger("pichat")
+
+
+def create_app(config_name: str | None = None) -> Flask:
+    """Build an app for `config_name` (development, production, testing)."""
+    app = Flask(__name__)
+    app.config.from_object(load_config(config_name))
+    Path(app.config["LOG_DIR"]).mkdir(parents=True, exist_ok=True)
+    configure_app_logging(app)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
+    csrf.init_app(app)
+    socketio.init_app(
+        app,
+        async_mode=app.config["ASYNC_MODE"],
+        message_queue=app.config["REDIS_URL"],
+        cors_allowed_origins=app.config["ALLOWED_ORIGINS"] or None,
+    )
+    logging_.init_app(app)
+    security.init_app(app)
+    register_pages(app)
+    return app
+
+
+def register_pages(app: Flask) -> None:
+    """The simple page routes: health, login, logout and home."""
+
+    @app.context_processor
+    def navigation() -> dict[str, object]:
+        return {"nav_endpoints": app.view_functions}
+
+    @app.get("/health")
+    def health() -> Response:
+        return jsonify(status="ok")
+
+    @app.route("/login", methods=["GET", "POST"])
+    @limiter.limit(LOGIN_LIMIT, methods=["POST"], key_func=login_ip_key)
+    def login() -> Response | str:
+        form = LoginForm()
+        if current_user.is_authenticated and request.method == "GET":
+            return redirect(url_for("index"))
+        if not form.validate_on_submit():
+            return render_template(
+                "login.html", form=form
+            ), 400 if request.method == "POST" else 200
+        outcome = authenticate(form.username.data, form.password.data)
+        if outcome.user is None:
+            if request.is_json:
+                return error_response(
+                    outcome.status, message=outcome.message, retry_after=outcome.retry_after
+                )
+            page = render_template("login.html", form=form, error=outcome.message)
+            headers = {"Retry-After": str(outcome.retry_after)} if outcome.retry_after else {}
+            return page, outcome.status, headers
+        start_session(outcome.user, form.password.data)
+        return redirect(safe_next(request.args.get("next")) or url_for("index"))
+
+    @app.post("/logout")
+    @login_required
+    def logout() -> Response:
+        end_session(current_user._get_current_object())
+        return redirect(url_for("login"))
+
+    @app.get("/")
+    @login_required
+    def index() -> str:
+        return render_template("index.html")
+
+
+def prepare_database(app: Flask) -> list[str]:
+    """Create or upgrade the schema, then seed the accounts this mode asks for."""
+    with app.app_context():
+        upgrade()
+        return seed_accounts()
+
+
+def lan_addresses() -> list[str]:
+    """The IPv4 addresses of this machine's interfaces, so people know what to type."""
+    addresses = set()
+    for family, _, _, _, sockaddr in socket.getaddrinfo(socket.gethostname(), None):
+        if family == socket.AF_INET:
+            addresses.add(sockaddr[0])
+    return sorted(addresses - {"127.0.1.1"}) or ["127.0.0.1"]
+
+
+def server_options(app: Flask) -> dict[str, object]:
+    """Web-server options: the connection ceiling and TLS when configured."""
+    # eventlet's default ceiling is 1024 sockets, after which it stops answering HTTP too.
+    if app.config["ASYNC_MODE"] == "gevent":
+        options: dict[str, object] = {"spawn": app.config["MAX_CONNECTIONS"]}
+    else:
+        options = {"max_size": app.config["MAX_CONNECTIONS"]}
+    if app.config["TLS_CERT"] and app.config["TLS_KEY"]:
+        options.update(certfile=app.config["TLS_CERT"], keyfile=app.config["TLS_KEY"])
+    return options
+
+
+def main() -> None:
+    """Serve on HOST:PORT with the configured async framework."""
+    try:
+        app = create_app()
+    except ConfigError as exc:
+        sys.exit(f"PiChat no arranca: {exc}")
+    seeded = prepare_database(app)
+    if app.config["SEED_DEMO_USERS"]:
+        log.warning(
+            "MODO DESARROLLO: cuentas de prueba admin/admin123, cliente/cliente123, "
+            "usuario/usuario123. No lo use en producción.%s",
+            f" (creadas ahora: {', '.join(seeded)})" if seeded else "",
+        )
+    for address in lan_addresses():
+        log.info("PiChat disponible en http://%s:%s/", address, app.config["PORT"])
+    socketio.run(app, host=app.config["HOST"], port=app.config["PORT"], **server_options(app))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,84 @@
+"""The one error renderer: Spanish pages for browsers, JSON {error, message} for the API."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from logging_ import audit
+
+log = logging.getLogger(__name__)
+
+ERRORS = {
+    400: ("bad_request", "La petición no es válida."),
+    401: ("unauthorized", "Inicie sesión para continuar."),
+    403: ("forbidden", "No tiene permiso para hacer esto."),
+    404: ("not_found", "No se encontró lo que busca."),
+    405: ("method_not_allowed", "Método no permitido."),
+    409: ("conflict", "La operación choca con el estado actual."),
+    413: ("too_large", "El archivo supera el tamaño máximo permitido."),
+    415: ("unsupported_type", "Tipo de archivo no permitido."),
+    429: ("rate_limited", "Demasiadas peticiones. Espere un momento y vuelva a intentarlo."),
+    500: ("server_error", "Error interno del servidor. Inténtelo de nuevo más tarde."),
+}
+
+
+def wants_json() -> bool:
+    """API paths and clients that prefer JSON get JSON errors."""
+    if request.path.startswith("/api/") or request.is_json:
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+def error_response(
+    status: int, code: str | None = None, message: str | None = None, retry_after: int | None = None
+) -> Response:
+    """Build the error answer in the form the client wants."""
+    default_code, default_message = ERRORS.get(status, ERRORS[500])
+    code, message = code or default_code, message or default_message
+    if wants_json():
+        response = jsonify(error=code, message=message)
+    else:
+        response = Response(render_template("error.html", status=status, message=message))
+    response.status_code = status
+    if retry_after:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+def _render_http_error(error: HTTPException) -> Response:
+    status = error.code or 500
+    if isinstance(error, CSRFError):
+        audit("csrf_rejected", target=request.path, outcome="refused", detail=error.description)
+        return error_response(
+            400, "csrf", "El formulario caducó o no es válido. Recargue la página."
+        )
+    if status == 429:
+        audit("rate_limited", target=request.path, outcome="refused", detail=str(error.description))
+        return error_response(429, retry_after=_retry_after(error))
+    return error_response(status)
+
+
+def _retry_after(error: HTTPException) -> int:
+    """Seconds until the breached limit resets (Flask-Limiter also sets the header)."""
+    limit = getattr(error, "limit", None)
+    if limit is not None:
+        return max(1, int(limit.limit.get_expiry()))
+    return 60
+
+
+def _render_unexpected(error: Exception) -> Response:
+    log.exception("Unhandled error on %s %s", request.method, request.path, exc_info=error)
+    return error_response(500)
+
+
+def init_app(app: Flask) -> None:
+    """Register the renderer for every HTTP error and for unexpected exceptions."""
+    app.register_error_handler(HTTPException, _render_http_error)
+    app.register_error_handler(InternalServerError, _render_unexpected)
+    if not app.debug:
+        app.register_error_handler(Exception, _render_unexpected)

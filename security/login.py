@@ -1,0 +1,128 @@
+"""Logging in and out: credential checks, the account lockout, and sessions tied to a token."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import Flask, Response, redirect, request, session, url_for
+from flask_login import login_user, logout_user
+
+from extensions import db, login_manager
+from logging_ import audit
+from sanitization.names import truncate_for_log
+from security.accounts import end_sessions, find_user, passwords
+from security.models import User, as_utc, utcnow
+
+# Five guesses per account per window: slows online guessing to 480 tries a day.
+MAX_FAILED_LOGINS = 5
+FAILURE_WINDOW = timedelta(minutes=15)
+LOCKOUT = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class LoginOutcome:
+    """What a login attempt came to: a user, or a refusal with status and retry delay."""
+
+    user: User | None = None
+    status: int = 200
+    message: str = ""
+    retry_after: int = 0
+
+
+BAD_CREDENTIALS = "Usuario o contraseña incorrectos."
+
+
+def init_app(app: Flask) -> None:
+    """Configure Flask-Login for this app."""
+    login_manager.init_app(app)
+    login_manager.login_view = "login"
+    login_manager.login_message = "Inicie sesión para continuar."
+    login_manager.session_protection = "basic"
+    login_manager.unauthorized_handler(_unauthorized)
+
+
+def _unauthorized() -> Response:
+    """API clients get 401 JSON; pages redirect to the login form, keeping where they were."""
+    from security.http_errors import error_response, wants_json
+
+    if wants_json():
+        return error_response(401)
+    return redirect(url_for("login", next=request.full_path.rstrip("?")))
+
+
+@login_manager.user_loader
+def load_user(session_id: str) -> User | None:
+    """Accept a session only while its token still matches the account's and it is active."""
+    user_id, _, token = session_id.partition(":")
+    if not user_id.isdigit() or not token:
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or user.session_token != token:
+        return None
+    return user
+
+
+def _record_failure(user: User) -> None:
+    now = utcnow()
+    window_start = as_utc(user.failed_window_start)
+    if window_start is None or now - window_start > FAILURE_WINDOW:
+        user.failed_window_start, user.failed_logins = now, 0
+    user.failed_logins += 1
+    if user.failed_logins >= MAX_FAILED_LOGINS:
+        user.locked_until = now + LOCKOUT
+        user.failed_logins, user.failed_window_start = 0, None
+        audit("account_locked", target=user.username, outcome="locked", user=user.username)
+    db.session.commit()
+
+
+def _locked(user: User) -> LoginOutcome | None:
+    remaining = user.lock_remaining()
+    if not remaining:
+        return None
+    audit("login_failed", target=user.username, outcome="locked", user=user.username)
+    minutes = max(1, (remaining + 59) // 60)
+    message = f"Cuenta bloqueada por demasiados intentos. Inténtelo de nuevo en {minutes} min."
+    return LoginOutcome(status=429, message=message, retry_after=remaining)
+
+
+def authenticate(username: str, password: str) -> LoginOutcome:
+    """Check credentials against the lockout; same answer for unknown user and wrong password."""
+    user = find_user(username.strip()) if isinstance(username, str) else None
+    if user is not None and (refusal := _locked(user)):
+        return refusal
+    ok = passwords().verify(user.password_hash if user else None, password or "")
+    if not ok:
+        if user is not None:
+            _record_failure(user)
+        audit(
+            "login_failed",
+            target=truncate_for_log(username),
+            outcome="bad_credentials",
+            user=truncate_for_log(username),
+        )
+        return LoginOutcome(status=401, message=BAD_CREDENTIALS)
+    if not user.active:
+        audit("login_failed", target=user.username, outcome="disabled", user=user.username)
+        return LoginOutcome(status=403, message="Esta cuenta está desactivada.")
+    return LoginOutcome(user=user)
+
+
+def start_session(user: User, password: str) -> None:
+    """Log the user in on a fresh session and upgrade an outdated hash."""
+    if passwords().needs_rehash(user.password_hash):
+        user.password_hash = passwords().hash(password)
+    user.failed_logins, user.failed_window_start, user.locked_until = 0, None, None
+    user.last_login_at = utcnow()
+    db.session.commit()
+    session.clear()
+    login_user(user)
+    audit("login_success", target=user.username, user=user.username)
+
+
+def end_session(user: User) -> None:
+    """Log out: this session and every other session and socket of the user end."""
+    audit("logout", target=user.username)
+    end_sessions(user)
+    logout_user()
+    session.clear()

@@ -1,0 +1,98 @@
+"""Argon2id hashing run off the event loop, and the password policy for people's passwords.
+
+Argon2 holds a core for its whole run (~20 ms at these parameters). Called on the
+eventlet/gevent loop it freezes every socket; so each hash runs in the async
+framework's OS thread pool, and a semaphore bounds how many run at once so a burst of
+logins cannot take every core away from chat delivery.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+from argon2 import PasswordHasher, Type
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+T = TypeVar("T")
+
+# OWASP's minimum for Argon2id: 19 MiB memory, 2 iterations, 1 lane.
+ARGON2_MEMORY_KIB = 19 * 1024
+ARGON2_TIME_COST = 2
+ARGON2_PARALLELISM = 1
+MIN_PASSWORD_CHARS = 10
+COMMON_PASSWORDS_FILE = Path(__file__).with_name("common_passwords.txt")
+
+
+class WeakPassword(ValueError):
+    """A password a person chose does not meet the policy; str() is the Spanish reason."""
+
+
+def _load_common_passwords() -> frozenset[str]:
+    lines = COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip().lower() for line in lines if line and not line.startswith("#"))
+
+
+_COMMON = _load_common_passwords()
+
+
+def check_policy(password: str, username: str) -> None:
+    """Raise WeakPassword unless the password is long, not the username and not common."""
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD_CHARS:
+        raise WeakPassword(f"La contraseña debe tener al menos {MIN_PASSWORD_CHARS} caracteres.")
+    lowered = password.lower()
+    if username and username.lower() in lowered:
+        raise WeakPassword("La contraseña no puede contener el nombre de usuario.")
+    if lowered in _COMMON or len(set(lowered)) < 3:
+        raise WeakPassword("Esa contraseña es demasiado común; elija otra.")
+
+
+def _run_off_loop(func: Callable[..., T], *args: object) -> T:
+    """Run a CPU-bound call in the async framework's OS thread pool when one is active."""
+    eventlet = sys.modules.get("eventlet")
+    if eventlet is not None and eventlet.patcher.is_monkey_patched("thread"):
+        from eventlet import tpool
+
+        return tpool.execute(func, *args)
+    gevent = sys.modules.get("gevent")
+    if gevent is not None and gevent.monkey.is_module_patched("threading"):
+        return gevent.get_hub().threadpool.apply(func, args)
+    return func(*args)
+
+
+class PasswordService:
+    """Argon2id hashing with bounded concurrency; one per app."""
+
+    def __init__(self, concurrency: int = 2) -> None:
+        self.hasher = PasswordHasher(
+            time_cost=ARGON2_TIME_COST,
+            memory_cost=ARGON2_MEMORY_KIB,
+            parallelism=ARGON2_PARALLELISM,
+            type=Type.ID,
+        )
+        self._slots = threading.BoundedSemaphore(max(1, concurrency))
+        self.dummy_hash = self.hasher.hash("pichat-dummy-password")
+
+    def _bounded(self, func: Callable[..., T], *args: object) -> T:
+        with self._slots:
+            return _run_off_loop(func, *args)
+
+    def hash(self, password: str) -> str:
+        """Hash a password off the loop."""
+        return self._bounded(self.hasher.hash, password)
+
+    def verify(self, stored_hash: str | None, password: str) -> bool:
+        """Check a password; an unknown user is checked against a dummy hash for equal timing."""
+        try:
+            return self._bounded(self.hasher.verify, stored_hash or self.dummy_hash, password) and (
+                stored_hash is not None
+            )
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
+
+    def needs_rehash(self, stored_hash: str) -> bool:
+        """Whether a hash was made with weaker parameters than today's."""
+        return self.hasher.check_needs_rehash(stored_hash)

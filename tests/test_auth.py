@@ -1,0 +1,168 @@
+"""Login, logout, lockout, sessions that end, and where a login may redirect."""
+
+from __future__ import annotations
+
+import pytest
+
+from app import create_app
+from extensions import db
+from security.accounts import find_user
+from tests.conftest import read_audit
+
+
+def test_login_page_is_spanish_with_csrf_meta(client):
+    page = client.get("/login").get_data(as_text=True)
+    assert '<html lang="es">' in page
+    assert '<meta name="csrf-token" content="' in page
+    assert "Iniciar sesión" in page
+
+
+def test_good_login_lands_on_home_showing_user_and_role(client, auth):
+    answer = auth.login("cliente", "cliente123")
+    assert answer.status_code == 302
+    assert answer.headers["Location"] == "/"
+    home = client.get("/").get_data(as_text=True)
+    assert "cliente" in home and 'class="role role-cliente"' in home
+
+
+def test_home_requires_login(client):
+    answer = client.get("/")
+    assert answer.status_code == 302
+    assert answer.headers["Location"].startswith("/login?next=")
+
+
+@pytest.mark.parametrize("username,password", [("admin", "wrong-password"), ("nadie", "admin123")])
+def test_bad_credentials_get_one_message_and_401(auth, username, password):
+    answer = auth.login(username, password)
+    assert answer.status_code == 401
+    assert "Usuario o contraseña incorrectos." in answer.get_data(as_text=True)
+
+
+def test_login_answers_json_to_json_clients(client):
+    answer = client.post("/login", json={"username": "admin", "password": "nope"})
+    assert answer.status_code in (400, 401)
+
+
+def test_disabled_account_is_refused_with_403(app, auth):
+    with app.app_context():
+        find_user("usuario").active = False
+        db.session.commit()
+    answer = auth.login("usuario", "usuario123")
+    assert answer.status_code == 403
+    assert "desactivada" in answer.get_data(as_text=True)
+
+
+def test_sixth_login_after_five_failures_is_locked_even_with_right_password(app, auth):
+    for _ in range(5):
+        assert auth.login("cliente", "wrong-password").status_code == 401
+    answer = auth.login("cliente", "cliente123")
+    assert answer.status_code == 429
+    assert int(answer.headers["Retry-After"]) > 14 * 60
+    assert "bloqueada" in answer.get_data(as_text=True)
+    events = [row["event"] for row in read_audit(app)]
+    assert "account_locked" in events
+
+
+def test_lockout_survives_a_restart(app, auth, monkeypatch):
+    for _ in range(5):
+        auth.login("cliente", "wrong-password")
+    restarted = create_app("testing")
+    restarted.test_client_class = type(auth._client)
+    answer = restarted.test_client().post(
+        "/login", data={"username": "cliente", "password": "cliente123"}
+    )
+    assert answer.status_code == 429
+    restarted.extensions["audit"].close()
+
+
+def test_failures_spread_over_more_than_the_window_do_not_lock(app, auth):
+    from datetime import timedelta
+
+    for _ in range(4):
+        auth.login("cliente", "wrong-password")
+    with app.app_context():
+        user = find_user("cliente")
+        user.failed_window_start = user.failed_window_start - timedelta(minutes=16)
+        db.session.commit()
+    auth.login("cliente", "wrong-password")
+    assert auth.login("cliente", "cliente123").status_code == 302
+
+
+def test_login_is_limited_per_ip(client):
+    statuses = [
+        client.post("/login", data={"username": f"nadie{i}", "password": "x"}).status_code
+        for i in range(11)
+    ]
+    assert statuses[:10] == [401] * 10
+    assert statuses[10] == 429
+
+
+@pytest.mark.parametrize(
+    "target,expected",
+    [
+        ("/files", "/files"),
+        ("https://evil.example/", "/"),
+        ("//evil.example/", "/"),
+        ("/\\evil.example", "/"),
+        ("javascript:alert(1)", "/"),
+    ],
+)
+def test_login_redirects_only_to_same_site_next(client, target, expected):
+    answer = client.post(
+        f"/login?next={target}", data={"username": "admin", "password": "admin123"}
+    )
+    assert answer.status_code == 302
+    assert answer.headers["Location"] == expected
+
+
+def test_logout_requires_post(client, auth):
+    auth.login()
+    assert client.get("/logout").status_code == 405
+
+
+def test_logout_ends_every_session_of_the_user(app, auth, client):
+    other = app.test_client()
+    other.post("/login", data={"username": "admin", "password": "admin123"})
+    assert other.get("/").status_code == 200
+    auth.login()
+    assert auth.logout().status_code == 302
+    assert client.get("/").status_code == 302
+    assert other.get("/").status_code == 302
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["set-role", "usuario", "cliente"],
+        ["disable", "usuario"],
+        ["reset-password", "usuario", "--password", "Otra-Clave-Larga-9"],
+    ],
+)
+def test_account_changes_end_open_sessions(app, runner, args):
+    browser = app.test_client()
+    browser.post("/login", data={"username": "usuario", "password": "usuario123"})
+    assert browser.get("/").status_code == 200
+    result = runner.invoke(args=["users", *args])
+    assert result.exit_code == 0, result.output
+    assert browser.get("/").status_code == 302
+
+
+def test_session_cookie_changes_at_login(client):
+    client.get("/login")
+    before = client.get_cookie("session").value
+    client.post("/login", data={"username": "admin", "password": "admin123"})
+    assert client.get_cookie("session").value != before
+
+
+def test_login_and_logout_are_audited(app, auth):
+    auth.login()
+    auth.logout()
+    auth.login("admin", "bad-password")
+    events = [row["event"] for row in read_audit(app)]
+    assert {"login_success", "logout", "login_failed"} <= set(events)
+
+
+def test_attempted_username_is_audited_neutralised(app, auth):
+    auth.login('=HYPERLINK("http://x","y")', "whatever")
+    row = next(r for r in read_audit(app) if r["event"] == "login_failed")
+    assert row["user"].startswith("'=")

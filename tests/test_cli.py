@@ -1,0 +1,94 @@
+"""`flask users ...` and `flask db upgrade`."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import inspect
+
+from app import create_app
+from extensions import db
+from security.accounts import find_user
+
+
+def invoke(runner, *args):
+    return runner.invoke(args=list(args))
+
+
+def test_users_create_then_the_user_logs_in(app, runner, auth):
+    result = invoke(
+        runner, "users", "create", "marta", "--role", "cliente", "--password", "Sol-Y-Luna-2026"
+    )
+    assert result.exit_code == 0, result.output
+    assert auth.login("marta", "Sol-Y-Luna-2026").status_code == 302
+
+
+def test_users_create_refuses_a_weak_password(runner):
+    result = invoke(runner, "users", "create", "marta", "--password", "marta12345")
+    assert result.exit_code != 0
+    assert "nombre de usuario" in result.output
+
+
+def test_users_create_refuses_a_duplicate(runner):
+    result = invoke(runner, "users", "create", "admin", "--password", "Otra-Clave-Larga-9")
+    assert result.exit_code != 0 and "Ya existe" in result.output
+
+
+def test_users_list_shows_every_account(runner):
+    output = invoke(runner, "users", "list").output
+    for name in ("admin", "cliente", "usuario"):
+        assert name in output
+
+
+def test_set_role_changes_what_the_user_is(app, runner):
+    assert invoke(runner, "users", "set-role", "usuario", "cliente").exit_code == 0
+    with app.app_context():
+        assert find_user("usuario").role == "cliente"
+
+
+def test_disable_then_enable(app, runner, auth):
+    invoke(runner, "users", "disable", "usuario")
+    assert auth.login("usuario", "usuario123").status_code == 403
+    invoke(runner, "users", "enable", "usuario")
+    assert auth.login("usuario", "usuario123").status_code == 302
+
+
+def test_reset_password_replaces_the_old_one(runner, auth):
+    result = invoke(runner, "users", "reset-password", "usuario", "--password", "Nueva-Clave-2026")
+    assert result.exit_code == 0, result.output
+    assert auth.login("usuario", "usuario123").status_code == 401
+    assert auth.login("usuario", "Nueva-Clave-2026").status_code == 302
+
+
+def test_unlock_lifts_a_lockout(runner, auth):
+    for _ in range(5):
+        auth.login("cliente", "wrong-password")
+    assert auth.login("cliente", "cliente123").status_code == 429
+    assert invoke(runner, "users", "unlock", "cliente").exit_code == 0
+    assert auth.login("cliente", "cliente123").status_code == 302
+
+
+def test_last_administrator_cannot_be_disabled(runner):
+    result = invoke(runner, "users", "disable", "admin")
+    assert result.exit_code != 0 and "último administrador" in result.output
+
+
+def test_db_upgrade_creates_the_schema_on_a_fresh_database(monkeypatch, tmp_path):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'fresh.db'}")
+    fresh = create_app("testing")
+    result = fresh.test_cli_runner().invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    with fresh.app_context():
+        assert "users" in inspect(db.engine).get_table_names()
+    fresh.extensions["audit"].close()
+
+
+@pytest.mark.usefixtures("app")
+def test_schema_and_login_work_on_postgresql(monkeypatch, postgres_url):
+    from app import prepare_database
+
+    monkeypatch.setenv("DATABASE_URL", postgres_url)
+    pg_app = create_app("testing")
+    assert set(prepare_database(pg_app)) == {"admin", "cliente", "usuario"}
+    answer = pg_app.test_client().post("/login", data={"username": "admin", "password": "admin123"})
+    assert answer.status_code in (302, 400)
+    pg_app.extensions["audit"].close()

@@ -1,0 +1,121 @@
+"""Argon2id parameters, rehash on login, the bounded off-loop hashing and the password policy."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+
+import pytest
+from argon2 import PasswordHasher
+
+from extensions import db
+from security.accounts import find_user
+from security.passwords import PasswordService, WeakPassword, check_policy
+
+
+def test_hashes_are_argon2id_at_owasp_minimum_or_above():
+    encoded = PasswordService().hash("una clave cualquiera")
+    assert encoded.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+
+
+def test_outdated_hash_is_upgraded_at_login(app, auth):
+    weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash("cliente123")
+    with app.app_context():
+        find_user("cliente").password_hash = weak
+        db.session.commit()
+    assert auth.login("cliente", "cliente123").status_code == 302
+    with app.app_context():
+        assert find_user("cliente").password_hash.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+
+
+class SpyHasher:
+    """Wraps the real hasher (its attributes are read-only) to observe the calls."""
+
+    def __init__(self, real, on_call):
+        self.real, self.on_call = real, on_call
+
+    def verify(self, stored, password):
+        self.on_call(stored)
+        return self.real.verify(stored, password)
+
+    def hash(self, password):
+        self.on_call(password)
+        return "hash"
+
+
+def test_unknown_user_is_checked_against_a_dummy_hash():
+    service = PasswordService()
+    seen = []
+    service.hasher = SpyHasher(service.hasher, seen.append)
+    assert service.verify(None, "pichat-dummy-password") is False
+    assert seen == [service.dummy_hash]
+
+
+def test_no_more_than_the_bound_hash_at_once():
+    service = PasswordService(concurrency=2)
+    running, peak, lock = [0], [0], threading.Lock()
+    release = threading.Event()
+
+    def slow_hash(_):
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        release.wait(timeout=0.2)
+        with lock:
+            running[0] -= 1
+
+    service.hasher = SpyHasher(service.hasher, slow_hash)
+    threads = [threading.Thread(target=service.hash, args=("x",)) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert peak[0] == 2
+
+
+OFF_LOOP_PROBE = """
+import eventlet
+eventlet.monkey_patch()
+from security.passwords import PasswordService
+service = PasswordService()
+ticks = []
+def ticker():
+    while True:
+        ticks.append(1)
+        eventlet.sleep(0)
+eventlet.spawn(ticker)
+eventlet.sleep(0)
+before = len(ticks)
+for _ in range(5):
+    service.hash("una clave cualquiera")
+print(len(ticks) - before)
+"""
+
+
+def test_hashing_under_eventlet_lets_other_green_threads_run():
+    """On the loop, the ticker could not run during a hash; off the loop it keeps ticking."""
+    result = subprocess.run(
+        [sys.executable, "-c", OFF_LOOP_PROBE], capture_output=True, text=True, timeout=60, cwd="."
+    )
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout.split()[-1]) > 5
+
+
+@pytest.mark.parametrize(
+    "password,reason",
+    [
+        ("corta1", "10 caracteres"),
+        ("administrator", "común"),
+        ("1234567890", "común"),
+        ("aaaaaaaaaaaa", "común"),
+        ("usuario-seguro-99", "nombre de usuario"),
+    ],
+)
+def test_weak_passwords_are_refused_with_the_reason(password, reason):
+    with pytest.raises(WeakPassword, match=reason):
+        check_policy(password, "usuario")
+
+
+def test_a_long_uncommon_password_passes_the_policy():
+    check_policy("caballo-grapa-bateria-7", "usuario")

@@ -1,0 +1,193 @@
+"""Headers, cookies, CSRF, error pages, rate limits and the production guards."""
+
+from __future__ import annotations
+
+import pytest
+
+from app import create_app, prepare_database
+from config import ConfigError, load_config
+from security.accounts import find_user
+from tests.conftest import read_audit
+
+
+@pytest.mark.parametrize("path", ["/login", "/health", "/no-such-page", "/api/nothing"])
+def test_every_response_carries_security_headers(client, path):
+    headers = client.get(path).headers
+    csp = headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "same-origin"
+    assert "camera=()" in headers["Permissions-Policy"]
+
+
+def test_session_cookie_is_httponly_and_lax(client, auth):
+    answer = auth.login()
+    cookie = answer.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_production_cookies_are_secure(monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "x" * 32)
+    config = load_config("production")
+    assert config.SESSION_COOKIE_SECURE is True
+    assert config.SESSION_COOKIE_HTTPONLY is True
+
+
+def test_production_refuses_to_start_without_secret_key(monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        load_config("production")
+
+
+def test_production_refuses_debug(monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "x" * 32)
+    monkeypatch.setenv("DEBUG", "1")
+    with pytest.raises(ConfigError, match="DEBUG"):
+        load_config("production")
+
+
+@pytest.mark.parametrize("value", ["maybe", "2", "sí"])
+def test_malformed_boolean_setting_is_refused(monkeypatch, value):
+    monkeypatch.setenv("DEBUG", value)
+    with pytest.raises(ConfigError, match="DEBUG"):
+        load_config("development")
+
+
+def test_malformed_number_setting_is_refused(monkeypatch):
+    monkeypatch.setenv("PORT", "ochenta")
+    with pytest.raises(ConfigError, match="PORT"):
+        load_config("development")
+
+
+def test_production_seeds_only_the_admin_from_admin_pass(app, monkeypatch, tmp_path):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'prod.db'}")
+    monkeypatch.setenv("ADMIN_PASS", "Una-Clave-Muy-Segura-42")
+    prod = create_app("production")
+    assert prepare_database(prod) == ["admin"]
+    with prod.app_context():
+        assert find_user("admin").role == "administrator"
+        assert find_user("cliente") is None and find_user("usuario") is None
+    prod.extensions["audit"].close()
+
+
+def test_production_refuses_a_weak_admin_pass(monkeypatch, tmp_path):
+    from security import AccountError
+
+    monkeypatch.setenv("SECRET_KEY", "x" * 32)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'prod.db'}")
+    monkeypatch.setenv("LOG_DIR", str(tmp_path / "logs"))
+    monkeypatch.setenv("ADMIN_PASS", "admin123")
+    prod = create_app("production")
+    with pytest.raises(AccountError, match="10 caracteres"):
+        prepare_database(prod)
+    prod.extensions["audit"].close()
+
+
+def test_post_without_csrf_token_is_refused_and_audited(app, client):
+    answer = client.post("/login", data={"username": "admin", "password": "admin123"}, csrf=False)
+    assert answer.status_code == 400
+    assert client.get("/").status_code == 302
+    assert "csrf_rejected" in [row["event"] for row in read_audit(app)]
+
+
+def test_csrf_token_in_form_field_is_accepted(client):
+    token = client.csrf_token()
+    answer = client.post(
+        "/login",
+        csrf=False,
+        data={"username": "admin", "password": "admin123", "csrf_token": token},
+    )
+    assert answer.status_code == 302
+
+
+def test_logout_without_csrf_token_keeps_the_session(client, auth):
+    auth.login()
+    assert client.post("/logout", csrf=False).status_code == 400
+    assert client.get("/").status_code == 200
+
+
+def test_unknown_page_gets_spanish_error_page(client):
+    answer = client.get("/no-such-page")
+    assert answer.status_code == 404
+    assert "No se encontró" in answer.get_data(as_text=True)
+    assert answer.mimetype == "text/html"
+
+
+def test_unknown_api_route_gets_json_error(client):
+    answer = client.get("/api/nothing")
+    assert answer.status_code == 404
+    assert answer.get_json() == {"error": "not_found", "message": "No se encontró lo que busca."}
+
+
+def test_unexpected_error_shows_no_traceback(app, client):
+    @app.get("/boom")
+    def boom():
+        raise RuntimeError("secret internals")
+
+    answer = client.get("/boom")
+    assert answer.status_code == 500
+    assert "secret internals" not in answer.get_data(as_text=True)
+    assert "Traceback" not in answer.get_data(as_text=True)
+
+
+def test_health_is_ok(client):
+    answer = client.get("/health")
+    assert answer.status_code == 200 and answer.get_json() == {"status": "ok"}
+
+
+@pytest.fixture
+def tight_limit_app(monkeypatch, app):
+    """An app whose default limit is 3 per minute, to reach it quickly."""
+    monkeypatch.setenv("RATELIMIT_DEFAULT", "3 per minute")
+    limited = create_app("testing")
+    limited.test_client_class = type(app.test_client())
+    yield limited
+    limited.extensions["audit"].close()
+
+
+@pytest.mark.parametrize(
+    "user,password,allowed",
+    [
+        ("usuario", "usuario123", 3),
+        ("cliente", "cliente123", 6),
+        ("admin", "admin123", 15),
+    ],
+)
+def test_default_limit_scales_with_role(tight_limit_app, user, password, allowed):
+    browser = tight_limit_app.test_client()
+    browser.post("/login", data={"username": user, "password": password})
+    statuses = [browser.get("/").status_code for _ in range(allowed + 1)]
+    assert statuses[:allowed] == [200] * allowed
+    assert statuses[allowed] == 429
+
+
+def test_rate_limited_answer_has_retry_after_and_message(tight_limit_app):
+    browser = tight_limit_app.test_client()
+    for _ in range(3):
+        browser.get("/login")
+    answer = browser.get("/login")
+    assert answer.status_code == 429
+    assert int(answer.headers["Retry-After"]) > 0
+    assert "Demasiadas peticiones" in answer.get_data(as_text=True)
+    assert "rate_limited" in [row["event"] for row in read_audit(tight_limit_app)]
+
+
+def test_health_and_static_are_exempt_from_limits(tight_limit_app):
+    browser = tight_limit_app.test_client()
+    for _ in range(10):
+        assert browser.get("/health").status_code == 200
+        assert browser.get("/static/css/app.css").status_code == 200
+
+
+def test_rate_limits_are_shared_through_redis(monkeypatch, app, redis_url):
+    """A second process (a second app with fresh limiter storage) sees the first one's hits."""
+    monkeypatch.setenv("RATELIMIT_DEFAULT", "3 per minute")
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    first = create_app("testing")
+    statuses = [first.test_client().get("/login").status_code for _ in range(2)]
+    second = create_app("testing")
+    statuses += [second.test_client().get("/login").status_code for _ in range(2)]
+    assert statuses == [200, 200, 200, 429]
+    for one in (first, second):
+        one.extensions["audit"].close()
