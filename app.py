@@ -11,24 +11,31 @@ if __name__ == "__main__":
 
         monkey.patch_all()
     else:
+        import warnings
+
+        warnings.filterwarnings("ignore", message="Eventlet is deprecated")
         import eventlet
 
         eventlet.monkey_patch()
 
+import fcntl
 import logging
 import socket
+import struct
 import sys
 from pathlib import Path
 
 from flask import Flask, Response, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_migrate import upgrade
+from sqlalchemy.engine import make_url
 
 import logging_
 import security
 from config import BASE_DIR, ConfigError, load_config
 from extensions import csrf, db, limiter, migrate, socketio
 from logging_.applog import configure_app_logging
+from security import AccountError
 from security.accounts import seed_accounts
 from security.forms import LoginForm
 from security.http_errors import error_response
@@ -37,13 +44,14 @@ from security.ratelimit import LOGIN_LIMIT, login_ip_key
 from security.redirects import safe_next
 
 log = logging.getLogger("pichat")
+SIOCGIFADDR = 0x8915  # Linux ioctl: an interface's IPv4 address
 
 
 def create_app(config_name: str | None = None) -> Flask:
     """Build an app for `config_name` (development, production, testing)."""
     app = Flask(__name__)
     app.config.from_object(load_config(config_name))
-    Path(app.config["LOG_DIR"]).mkdir(parents=True, exist_ok=True)
+    make_data_dirs(app)
     configure_app_logging(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
@@ -58,6 +66,14 @@ def create_app(config_name: str | None = None) -> Flask:
     security.init_app(app)
     register_pages(app)
     return app
+
+
+def make_data_dirs(app: Flask) -> None:
+    """Create the log folder and the SQLite file's folder on first start."""
+    Path(app.config["LOG_DIR"]).mkdir(parents=True, exist_ok=True)
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
 
 
 def register_pages(app: Flask) -> None:
@@ -115,10 +131,15 @@ def prepare_database(app: Flask) -> list[str]:
 def lan_addresses() -> list[str]:
     """The IPv4 addresses of this machine's interfaces, so people know what to type."""
     addresses = set()
-    for family, _, _, _, sockaddr in socket.getaddrinfo(socket.gethostname(), None):
-        if family == socket.AF_INET:
-            addresses.add(sockaddr[0])
-    return sorted(addresses - {"127.0.1.1"}) or ["127.0.0.1"]
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        for _, name in socket.if_nameindex():
+            request_ = struct.pack("256s", name.encode()[:15])
+            try:
+                packed = fcntl.ioctl(probe.fileno(), SIOCGIFADDR, request_)[20:24]
+            except OSError:
+                continue
+            addresses.add(socket.inet_ntoa(packed))
+    return sorted(addresses, key=lambda a: (a.startswith("127."), a)) or ["127.0.0.1"]
 
 
 def server_options(app: Flask) -> dict[str, object]:
@@ -137,16 +158,17 @@ def main() -> None:
     """Serve on HOST:PORT with the configured async framework."""
     try:
         app = create_app()
-    except ConfigError as exc:
+        seeded = prepare_database(app)
+    except (ConfigError, AccountError) as exc:
         sys.exit(f"PiChat no arranca: {exc}")
-    seeded = prepare_database(app)
     if app.config["SEED_DEMO_USERS"]:
         log.warning(
             "MODO DESARROLLO: cuentas de prueba admin/admin123, cliente/cliente123, "
             "usuario/usuario123. No lo use en producción.%s",
             f" (creadas ahora: {', '.join(seeded)})" if seeded else "",
         )
-    for address in lan_addresses():
+    host = app.config["HOST"]
+    for address in lan_addresses() if host in ("0.0.0.0", "::") else [host]:
         log.info("PiChat disponible en http://%s:%s/", address, app.config["PORT"])
     socketio.run(app, host=app.config["HOST"], port=app.config["PORT"], **server_options(app))
 
