@@ -1,0 +1,154 @@
+"""Malware scanning contract for MicroNAS: the result type, the built-in scanner, the factory.
+
+Every failure to get a clear verdict raises ``ScannerUnavailable``: the caller keeps the
+file ``pending`` and retries later (fail closed, nothing served unscanned).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+DEFAULT_BLOCKLIST = os.path.join(os.path.dirname(os.path.abspath(__file__)), "signatures",
+                                 "blocklist.txt")
+DEFAULT_CLAMD_PORT = 3310
+DEFAULT_CLAMD_TIMEOUT = 30.0
+SCAN_CHUNK_BYTES = 64 * 1024
+
+EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
+EICAR_SIGNATURE = "Eicar-Test-Signature"
+BLOCKLIST_SIGNATURE_PREFIX = "PiChat.Blocklist."
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+
+
+class ScannerUnavailable(Exception):
+    """No verdict (daemon down, timeout, garbled reply, size limit): not clean, retry later."""
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    """Verdict for one file, with the engine and signature version that gave it."""
+
+    clean: bool
+    signature: str | None
+    engine: str
+    version: str
+
+
+class Scanner(Protocol):
+    """What MicroNAS needs from a scanner."""
+
+    name: str
+
+    def scan_file(self, path: str) -> ScanResult:
+        """Scan the file at ``path``; raise ScannerUnavailable when there is no verdict."""
+        ...
+
+    def version(self) -> str:
+        """Return the engine/signature version string."""
+        ...
+
+    def ping(self) -> bool:
+        """Return True when the scanner can scan now."""
+        ...
+
+
+class BuiltinScanner:
+    """Scanner without a daemon: the EICAR test string and a SHA-256 block list."""
+
+    name = "builtin"
+
+    def __init__(self, blocklist_path: str | None = None,
+                 chunk_size: int = SCAN_CHUNK_BYTES) -> None:
+        path = blocklist_path or DEFAULT_BLOCKLIST
+        with open(path, "rb") as handle:
+            raw = handle.read()
+        self._blocked = parse_blocklist(raw.decode("utf-8"), path)
+        self._version = "builtin-" + hashlib.sha256(raw).hexdigest()[:12]
+        self._chunk_size = chunk_size
+
+    def ping(self) -> bool:
+        """Return True: the built-in scanner is always ready."""
+        return True
+
+    def version(self) -> str:
+        """Return ``builtin-<first 12 hex of the block list's SHA-256>``."""
+        return self._version
+
+    def scan_file(self, path: str) -> ScanResult:
+        """Stream the file once, looking for EICAR and hashing it for the block list."""
+        try:
+            found_eicar, digest = self._stream(path)
+        except OSError as exc:
+            raise ScannerUnavailable(f"cannot read {path}: {exc}") from exc
+        if found_eicar:
+            return self._result(EICAR_SIGNATURE)
+        if digest in self._blocked:
+            return self._result(BLOCKLIST_SIGNATURE_PREFIX + digest[:12])
+        return self._result(None)
+
+    def _stream(self, path: str) -> tuple[bool, str]:
+        hasher = hashlib.sha256()
+        # The bytes kept from the previous chunk let a match that spans two chunks be seen.
+        tail = b""
+        with open(path, "rb") as handle:
+            while chunk := handle.read(self._chunk_size):
+                hasher.update(chunk)
+                window = tail + chunk
+                if EICAR in window:
+                    return True, ""
+                tail = window[-(len(EICAR) - 1):]
+        return False, hasher.hexdigest()
+
+    def _result(self, signature: str | None) -> ScanResult:
+        return ScanResult(clean=signature is None, signature=signature,
+                          engine=self.name, version=self._version)
+
+
+def parse_blocklist(text: str, source: str = "blocklist") -> frozenset[str]:
+    """Parse one SHA-256 hex digest per line (``#`` comments); raise ValueError on a bad line."""
+    digests = set()
+    for number, line in enumerate(text.splitlines(), start=1):
+        entry = line.split("#", 1)[0].strip().lower()
+        if not entry:
+            continue
+        if not _SHA256_HEX.fullmatch(entry):
+            raise ValueError(f"{source}:{number}: not a SHA-256 hex digest: {entry!r}")
+        digests.add(entry)
+    return frozenset(digests)
+
+
+def build_scanner(config: Mapping[str, Any]) -> Scanner:
+    """Return ClamdScanner when CLAMD_SOCKET or CLAMD_HOST is set, else BuiltinScanner."""
+    # Imported here because nas.clamd imports ScanResult and ScannerUnavailable from this module.
+    from nas.clamd import ClamdScanner
+
+    timeout = _positive_float(config.get("CLAMD_TIMEOUT"), DEFAULT_CLAMD_TIMEOUT, "CLAMD_TIMEOUT")
+    if config.get("CLAMD_SOCKET"):
+        return ClamdScanner(socket_path=str(config["CLAMD_SOCKET"]), timeout=timeout)
+    if config.get("CLAMD_HOST"):
+        port = _port(config.get("CLAMD_PORT"))
+        return ClamdScanner(host=str(config["CLAMD_HOST"]), port=port, timeout=timeout)
+    return BuiltinScanner(config.get("SCAN_BLOCKLIST") or None)
+
+
+def _positive_float(value: Any, default: float, setting: str) -> float:
+    if value is None or value == "":
+        return default
+    number = float(value)
+    if not number > 0:
+        raise ValueError(f"{setting} must be a positive number of seconds, got {value!r}")
+    return number
+
+
+def _port(value: Any) -> int:
+    if value is None or value == "":
+        return DEFAULT_CLAMD_PORT
+    port = int(value)
+    if not 0 < port < 65536:
+        raise ValueError(f"CLAMD_PORT out of range: {value!r}")
+    return port
