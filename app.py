@@ -38,7 +38,6 @@ from logging_.applog import configure_app_logging
 from security import AccountError
 from security.accounts import seed_accounts
 from security.forms import LoginForm
-from security.http_errors import error_response
 from security.login import authenticate, end_session, start_session
 from security.ratelimit import LOGIN_LIMIT, login_ip_key
 from security.redirects import safe_next
@@ -94,18 +93,12 @@ def register_pages(app: Flask) -> None:
         if current_user.is_authenticated and request.method == "GET":
             return redirect(url_for("index"))
         if not form.validate_on_submit():
-            return render_template(
-                "login.html", form=form
-            ), 400 if request.method == "POST" else 200
+            status = 400 if request.method == "POST" else 200
+            return render_template("login.html", form=form), status
         outcome = authenticate(form.username.data, form.password.data)
         if outcome.user is None:
-            if request.is_json:
-                return error_response(
-                    outcome.status, message=outcome.message, retry_after=outcome.retry_after
-                )
             page = render_template("login.html", form=form, error=outcome.message)
-            headers = {"Retry-After": str(outcome.retry_after)} if outcome.retry_after else {}
-            return page, outcome.status, headers
+            return page, outcome.status, outcome.headers()
         start_session(outcome.user, form.password.data)
         return redirect(safe_next(request.args.get("next")) or url_for("index"))
 

@@ -29,6 +29,10 @@ class LoginOutcome:
     message: str = ""
     retry_after: int = 0
 
+    def headers(self) -> dict[str, str]:
+        """Retry-After for a lockout, nothing otherwise."""
+        return {"Retry-After": str(self.retry_after)} if self.retry_after else {}
+
 
 BAD_CREDENTIALS = "Usuario o contraseña incorrectos."
 

@@ -38,11 +38,6 @@ def test_bad_credentials_get_one_message_and_401(auth, username, password):
     assert "Usuario o contraseña incorrectos." in answer.get_data(as_text=True)
 
 
-def test_login_answers_json_to_json_clients(client):
-    answer = client.post("/login", json={"username": "admin", "password": "nope"})
-    assert answer.status_code in (400, 401)
-
-
 def test_disabled_account_is_refused_with_403(app, auth):
     with app.app_context():
         find_user("usuario").active = False
