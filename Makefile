@@ -21,9 +21,12 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 run: $(VENV)/.runtime
 	$(PY) app.py
 
+# The whole suite under eventlet (the default), then the live-server integration tests
+# again under gevent, so both async modes stay supported.
 test: $(VENV)/.dev
 	$(PY) -m ruff check .
 	$(PY) -m pytest
+	PICHAT_ASYNC_MODE=gevent $(PY) -m pytest -m "live and not e2e"
 
 lint: $(VENV)/.dev
 	$(PY) -m ruff check .

@@ -24,6 +24,13 @@ CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests on a real server process are marked `live` (make test reruns them under gevent)."""
+    for item in items:
+        if "live_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.live)
+
+
 class PiClient(FlaskClient):
     """A test client that sends the page's CSRF token with every state-changing request."""
 
