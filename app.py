@@ -23,6 +23,7 @@ import logging
 import socket
 import struct
 import sys
+from functools import partial
 from pathlib import Path
 
 from flask import Flask, Response, jsonify, redirect, render_template, request, url_for
@@ -30,7 +31,9 @@ from flask_login import current_user, login_required
 from flask_migrate import upgrade
 from sqlalchemy.engine import make_url
 
+import chat
 import logging_
+import nas
 import security
 from config import BASE_DIR, ConfigError, load_config
 from extensions import csrf, db, limiter, migrate, socketio
@@ -55,6 +58,8 @@ def create_app(config_name: str | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
     csrf.init_app(app)
+    # The singleton keeps the previous app's queue manager; each app chooses its own.
+    socketio.server_options.pop("client_manager", None)
     socketio.init_app(
         app,
         async_mode=app.config["ASYNC_MODE"],
@@ -63,6 +68,13 @@ def create_app(config_name: str | None = None) -> Flask:
     )
     logging_.init_app(app)
     security.init_app(app)
+    chat.init_app(app)
+    nas.init_app(app)
+    # The admin panel (security/) reads chat and MicroNAS state without importing them.
+    app.extensions["status"] = {
+        "chat": partial(chat.chat_status, app),
+        "nas": partial(nas.nas_status, app),
+    }
     register_pages(app)
     return app
 

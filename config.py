@@ -82,6 +82,8 @@ class Config:
         self.CLAMD_SOCKET = env_str("CLAMD_SOCKET")
         self.CLAMD_HOST = env_str("CLAMD_HOST")
         self.CLAMD_PORT = env_int("CLAMD_PORT", 3310)
+        self.CLAMD_TIMEOUT = env_int("CLAMD_TIMEOUT", 30)
+        self.SCAN_BLOCKLIST = env_str("SCAN_BLOCKLIST")
         self.SCAN_RETRY_SECONDS = env_int("SCAN_RETRY_SECONDS", 30)
         self.MAX_UPLOAD_MB = env_int("MAX_UPLOAD_MB", 16)
         self.ALLOWED_TYPES = env_str("ALLOWED_TYPES")

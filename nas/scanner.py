@@ -64,23 +64,46 @@ class BuiltinScanner:
 
     def __init__(self, blocklist_path: str | None = None,
                  chunk_size: int = SCAN_CHUNK_BYTES) -> None:
-        path = blocklist_path or DEFAULT_BLOCKLIST
-        with open(path, "rb") as handle:
-            raw = handle.read()
-        self._blocked = parse_blocklist(raw.decode("utf-8"), path)
-        self._version = "builtin-" + hashlib.sha256(raw).hexdigest()[:12]
+        self._path = blocklist_path or DEFAULT_BLOCKLIST
         self._chunk_size = chunk_size
+        self._loaded_stat: tuple[int, int, int] | None = None
+        self._load()
+
+    def _load(self) -> None:
+        """(Re)read the block list when it changed on disk: an edit is a new version."""
+        stat = os.stat(self._path)
+        key = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+        if key == self._loaded_stat:
+            return
+        with open(self._path, "rb") as handle:
+            raw = handle.read()
+        self._blocked = parse_blocklist(raw.decode("utf-8"), self._path)
+        self._version = "builtin-" + hashlib.sha256(raw).hexdigest()[:12]
+        self._loaded_stat = key
+
+    def _refresh(self) -> None:
+        # A list that vanished or went bad after start gives no verdict rather than a stale one.
+        try:
+            self._load()
+        except (OSError, ValueError) as exc:
+            raise ScannerUnavailable(f"block list {self._path}: {exc}") from exc
 
     def ping(self) -> bool:
-        """Return True: the built-in scanner is always ready."""
+        """Return True while the block list is readable and valid."""
+        try:
+            self._refresh()
+        except ScannerUnavailable:
+            return False
         return True
 
     def version(self) -> str:
         """Return ``builtin-<first 12 hex of the block list's SHA-256>``."""
+        self._refresh()
         return self._version
 
     def scan_file(self, path: str) -> ScanResult:
         """Stream the file once, looking for EICAR and hashing it for the block list."""
+        self._refresh()
         try:
             found_eicar, digest = self._stream(path)
         except OSError as exc:

@@ -21,8 +21,8 @@ class AccountError(Exception):
 
 
 def init_app(app: Flask) -> None:
-    """Bind login, passwords, rate limits, headers, error pages and the users CLI."""
-    from security import cli, headers, http_errors, login, passwords, ratelimit
+    """Bind login, passwords, rate limits, headers, error pages, the users CLI and admin panel."""
+    from security import admin, cli, headers, http_errors, login, passwords, ratelimit
 
     app.extensions["passwords"] = passwords.PasswordService(app.config["PASSWORD_HASH_CONCURRENCY"])
     login.init_app(app)
@@ -30,3 +30,4 @@ def init_app(app: Flask) -> None:
     headers.init_app(app)
     http_errors.init_app(app)
     cli.init_app(app)
+    admin.init_app(app)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app
+from sqlalchemy.exc import IntegrityError
 
 from extensions import db
 from sanitization import SanitizationError
@@ -26,6 +27,17 @@ def passwords() -> PasswordService:
 def find_user(username: str) -> User | None:
     """The user with exactly this name, or None."""
     return db.session.scalar(db.select(User).where(User.username == username))
+
+
+def name_taken(username: str) -> bool:
+    """Whether an account already uses this name in any letter case (no look-alike accounts)."""
+    query = db.select(User.id).where(db.func.lower(User.username) == username.lower())
+    return db.session.scalar(query) is not None
+
+
+def list_users() -> list[User]:
+    """Every account, ordered by name."""
+    return list(db.session.scalars(db.select(User).order_by(User.username)))
 
 
 def get_user(username: str) -> User:
@@ -60,11 +72,16 @@ def create_user(
         raise AccountError(400, "bad_request", str(exc)) from None
     role = _validated_role(role)
     secret = _validated_password(password, name) if enforce_policy else str(password)
-    if find_user(name) is not None:
-        raise AccountError(409, "exists", "Ya existe un usuario con ese nombre.")
+    taken = AccountError(409, "exists", "Ya existe un usuario con ese nombre.")
+    if name_taken(name):
+        raise taken
     user = User(username=name, role=role, password_hash=passwords().hash(secret))
     db.session.add(user)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:  # another request created the same name a moment ago
+        db.session.rollback()
+        raise taken from None
     return user
 
 

@@ -1,0 +1,59 @@
+"""Real-time chat over Socket.IO: the lobby, rooms with a code and password, direct messages.
+
+``init_app(app)`` puts the per-app ChatState at ``app.extensions["chat"]``, registers the
+Socket.IO handlers and closes a user's sockets when ``security.session_ended`` fires.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+# The group chat every connected user is in; reserved, so no room can take the code.
+LOBBY = "lobby"
+# Administrators' sockets also join this room: MicroNAS sends its infected-file alerts here.
+ADMINS = "admins"
+
+
+class ChatError(Exception):
+    """A client event was refused; ``code`` is the DESIGN.md ack error code."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def init_app(app: Flask) -> None:
+    """Create the app's chat state, register the handlers and the session-end receiver."""
+    from chat import handlers, models  # noqa: F401  (models: tables for the metadata)
+    from chat.presence import MemoryMembership
+    from chat.presence_redis import RedisMembership
+    from chat.state import ChatState
+    from extensions import socketio
+    from security import session_ended
+
+    redis_url = app.config["REDIS_URL"]
+    state = ChatState(
+        RedisMembership(redis_url) if redis_url else MemoryMembership(),
+        server=socketio.server,
+        events_per_second=app.config["CHAT_EVENTS_PER_SECOND"],
+        events_burst=app.config["CHAT_EVENTS_BURST"],
+    )
+    app.extensions["chat"] = state
+    # Blinker keeps only a weak reference: app.extensions holds the strong one.
+    session_ended.connect(state.end_user_sockets, sender=app)
+    handlers.register(socketio)
+
+
+def chat_status(app: Flask) -> dict[str, object]:
+    """Who is online and every room with its member count, for the admin panel (no text)."""
+    from chat.rooms import all_rooms
+
+    membership = app.extensions["chat"].membership
+    with app.app_context():
+        rooms = [
+            {"room": room.code, "members": len(membership.members(room.code)),
+             "persistent": room.persistent}
+            for room in all_rooms()
+        ]
+    return {"online": membership.online(), "rooms": rooms}

@@ -1,0 +1,90 @@
+"""Every client event answers through its ack: the decorator that makes it so.
+
+`client_event` checks that the socket's session is still valid, spends one token of
+the connection's budget, passes the payload to the handler and turns a refusal into
+``{"ok": false, "error": code, "message": text}``. Anything unexpected reaches
+`on_unexpected_error` (registered as ``@socketio.on_error_default``).
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import current_app, request
+from flask_login import current_user
+
+from chat import ChatError
+from chat.state import ChatState, Connection
+from logging_ import audit
+from sanitization import SanitizationError
+
+log = logging.getLogger(__name__)
+
+Ack = dict[str, Any]
+Handler = Callable[[Connection, object], dict[str, Any] | None]
+_MISSING = object()
+
+
+def failure(code: str, message: str) -> Ack:
+    """A refusal ack."""
+    return {"ok": False, "error": code, "message": message}
+
+
+def chat_state() -> ChatState:
+    """The current app's chat state."""
+    return current_app.extensions["chat"]
+
+
+def client_event(handler: Handler) -> Callable[..., Ack]:
+    """Wrap a handler(connection, payload) -> extra ack fields as a Socket.IO event."""
+
+    @wraps(handler)
+    def on_event(*args: object) -> Ack:
+        state = chat_state()
+        connection = state.connection(request.sid)
+        if connection is None or not _session_valid(connection):
+            state.server.disconnect(request.sid)
+            return failure("forbidden", "La sesión ha terminado; vuelva a iniciar sesión.")
+        if not connection.bucket.take():
+            return _refuse_rate(state, connection)
+        # Exactly one argument is the contract; none or several is malformed.
+        payload = args[0] if len(args) == 1 else _MISSING
+        try:
+            return {"ok": True, **(handler(connection, payload) or {})}
+        except (ChatError, SanitizationError) as exc:
+            return failure(exc.code, exc.message)
+
+    return on_event
+
+
+def _session_valid(connection: Connection) -> bool:
+    # current_user is reloaded for every event, so a rotated session token shows up here.
+    return current_user.is_authenticated and current_user.username == connection.username
+
+
+def _refuse_rate(state: ChatState, connection: Connection) -> Ack:
+    if connection.flood.refused():
+        audit(
+            "rate_limited",
+            target="socket",
+            outcome="disconnected",
+            detail=f"flood: {connection.flood.limit} refused events in "
+            f"{connection.flood.window:g} s",
+        )
+        state.server.disconnect(connection.sid)
+    return failure("rate_limited", "Demasiados eventos; espere un momento.")
+
+
+def on_unexpected_error(exc: BaseException) -> Ack | bool:
+    """Log a handler's unexpected failure (never its payload) and answer plainly."""
+    event = request.event["message"] if hasattr(request, "event") else "?"
+    # Type and frames only: an exception's message may quote the payload, i.e. chat text.
+    frames = "".join(traceback.format_tb(exc.__traceback__))
+    log.error("chat event %r failed with %s\n%s", event, type(exc).__name__, frames)
+    if event == "connect":
+        return False
+    return failure("internal", "Error interno del servidor; inténtelo de nuevo.")

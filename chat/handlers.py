@@ -1,0 +1,211 @@
+"""Socket.IO handlers: validate the payload, call the registry, audit, emit, answer."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import request
+from flask_login import current_user
+from flask_socketio import ConnectionRefusedError, SocketIO, close_room, emit, join_room, leave_room
+
+from chat import ADMINS, LOBBY, ChatError, rooms, validation
+from chat.acks import chat_state, client_event, on_unexpected_error
+from chat.models import ChatRoom
+from chat.state import Connection
+from logging_ import audit
+from security.accounts import find_user
+
+
+def socket_room(code: str) -> str:
+    """The Socket.IO room of a chat room (prefixed, so no code can name a sid's own room)."""
+    return code if code == LOBBY else f"room:{code}"
+
+
+def user_room(username: str) -> str:
+    """The Socket.IO room every socket of one user is in (direct messages arrive here)."""
+    return f"user:{username}"
+
+
+def on_connect(auth: object = None) -> None:
+    """Accept only a logged-in, active user with a current session token."""
+    if not current_user.is_authenticated:
+        audit("socket_refused", target="socket", outcome="unauthenticated")
+        raise ConnectionRefusedError("Inicie sesión para usar el chat.")
+    state = chat_state()
+    username = current_user.username
+    join_room(LOBBY)
+    join_room(user_room(username))
+    if current_user.is_admin:
+        join_room(ADMINS)
+    came_online = state.membership.join(LOBBY, request.sid, username)
+    state.attach(request.sid, username)
+    state.keep_alive()
+    if came_online:
+        _broadcast_presence()
+    else:
+        emit("presence", {"online": state.membership.online()})
+
+
+def on_disconnect(*_reason: object) -> None:
+    """A disconnect counts as leaving every room; presence follows."""
+    state = chat_state()
+    connection = state.detach(request.sid)
+    if connection is None:
+        return
+    for code in state.membership.rooms_of(connection.sid) - {LOBBY}:
+        _leave(connection, code)
+    if state.membership.leave(LOBBY, connection.sid, connection.username):
+        _broadcast_presence()
+
+
+def _broadcast_presence() -> None:
+    emit("presence", {"online": chat_state().membership.online()}, broadcast=True)
+
+
+def _enter(connection: Connection, room: ChatRoom) -> list[str]:
+    """Put the socket in the room, tell the others, and return the members."""
+    membership = chat_state().membership
+    join_room(socket_room(room.code))
+    if membership.join(room.code, connection.sid, connection.username):
+        event = {"room": room.code, "user": connection.username, "ts": rooms.timestamp()}
+        emit("user_joined", event, to=socket_room(room.code), skip_sid=connection.sid)
+    return membership.members(room.code)
+
+
+def _leave(connection: Connection, code: str) -> None:
+    """Forget the socket in the room; the others hear it when the user's last socket goes."""
+    if chat_state().membership.leave(code, connection.sid, connection.username):
+        event = {"room": code, "user": connection.username, "ts": rooms.timestamp()}
+        emit("user_left", event, to=socket_room(code), skip_sid=connection.sid)
+    audit("room_left", target=code, user=connection.username)
+
+
+def _require_member(connection: Connection, code: str) -> None:
+    if code != LOBBY and not chat_state().membership.is_member(code, connection.sid):
+        raise ChatError("forbidden", "No está en esa sala.")
+
+
+def _new_message(room: str, username: str, text: str) -> dict[str, str]:
+    """A message event's payload with a random id and the current time."""
+    return {
+        "id": uuid.uuid4().hex, "room": room, "user": username, "text": text,
+        "ts": rooms.timestamp(),
+    }
+
+
+@client_event
+def create_room(connection: Connection, payload: object) -> dict[str, Any]:
+    """create_room {code, password, persistent?} -> {room, members}; the creator is in."""
+    code, password, persistent = validation.new_room(payload)
+    room = rooms.create_room(code, password, persistent, connection.username)
+    audit("room_created", target=code, detail="persistent" if persistent else "ephemeral")
+    return {"room": code, "members": _enter(connection, room)}
+
+
+@client_event
+def join_room_event(connection: Connection, payload: object) -> dict[str, Any]:
+    """join_room {code, password} -> {room, members, history}."""
+    code, password = validation.credentials(payload)
+    try:
+        room = rooms.find_room(code)
+        rooms.check_password(room, connection.username, password)
+    except ChatError as exc:
+        audit("room_join_failed", target=code, outcome=exc.code)
+        raise
+    members = _enter(connection, room)
+    audit("room_joined", target=code)
+    return {"room": code, "members": members, "history": rooms.history(room)}
+
+
+@client_event
+def leave_room_event(connection: Connection, payload: object) -> None:
+    """leave_room {room} -> {}; the lobby cannot be left."""
+    code = validation.room_ref(payload)
+    if code == LOBBY:
+        raise ChatError("bad_request", "No se puede salir de la sala general.")
+    _require_member(connection, code)
+    leave_room(socket_room(code))
+    _leave(connection, code)
+
+
+@client_event
+def close_room_event(connection: Connection, payload: object) -> None:
+    """close_room {room} -> {}; members get room_closed and are taken out."""
+    code = validation.room_ref(payload)
+    if code == LOBBY:
+        raise ChatError("forbidden", "La sala general no se puede cerrar.")
+    rooms.close_room(rooms.find_room(code), connection.username, current_user.is_admin)
+    emit("room_closed", {"room": code, "ts": rooms.timestamp()}, to=socket_room(code))
+    close_room(socket_room(code))
+    chat_state().membership.close(code)
+    audit("room_closed", target=code)
+
+
+@client_event
+def send_message(connection: Connection, payload: object) -> dict[str, Any]:
+    """send_message {room, text} -> {id}: to the lobby or a room the socket is in."""
+    code, text = validation.room_message(payload)
+    _require_member(connection, code)
+    message = _new_message(code, connection.username, text)
+    if code != LOBBY and (room := rooms.find_room(code)).persistent:
+        rooms.save_message(room, message)
+    # Ephemeral text lives only in this emit: no variable, table or log keeps it after.
+    emit("message", message, to=socket_room(code))
+    return {"id": message["id"]}
+
+
+@client_event
+def send_direct(connection: Connection, payload: object) -> dict[str, Any]:
+    """send_direct {to, text} -> {id}: to both users' sockets, room "dm:<a>:<b>"."""
+    to, text = validation.direct_message(payload)
+    recipient = find_user(to)
+    if recipient is None or not recipient.active:
+        raise ChatError("not_found", "No existe ese usuario.")
+    pair = sorted((connection.username, recipient.username))
+    message = _new_message("dm:" + ":".join(pair), connection.username, text)
+    emit("message", message, to=[user_room(name) for name in pair])
+    audit("direct_message", target=recipient.username)
+    return {"id": message["id"]}
+
+
+@client_event
+def typing(connection: Connection, payload: object) -> None:
+    """typing {room} -> {}; the others hear it at most once per user and room every 2 s."""
+    code = validation.room_ref(payload)
+    _require_member(connection, code)
+    if chat_state().typing.ready((connection.username, code)):
+        event = {"room": code, "user": connection.username}
+        emit("typing", event, to=socket_room(code), skip_sid=connection.sid)
+
+
+@client_event
+def unknown_event(connection: Connection, payload: object) -> None:
+    """Any event the contract does not name."""
+    raise ChatError("bad_request", "Evento desconocido.")
+
+
+def on_any_event(event: object, *args: object) -> dict[str, Any]:
+    """Catch-all: unknown events still spend budget and get an ack."""
+    return unknown_event(None)
+
+
+CLIENT_EVENTS = {
+    "create_room": create_room,
+    "join_room": join_room_event,
+    "leave_room": leave_room_event,
+    "close_room": close_room_event,
+    "send_message": send_message,
+    "send_direct": send_direct,
+    "typing": typing,
+    "*": on_any_event,
+}
+
+
+def register(socketio: SocketIO) -> None:
+    """Register every handler on the app's Socket.IO server (each create_app makes a new one)."""
+    socketio.on_event("connect", on_connect)
+    socketio.on_event("disconnect", on_disconnect)
+    for name, handler in CLIENT_EVENTS.items():
+        socketio.on_event(name, handler)
+    socketio.on_error_default(on_unexpected_error)

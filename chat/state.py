@@ -1,0 +1,106 @@
+"""Per-app chat state: the membership backend, this process's connections, the throttles."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+from flask import Flask
+from socketio import Server
+
+from chat.presence import Membership
+from chat.presence_redis import HEARTBEAT_SECONDS
+from chat.throttle import Clock, Cooldown, FloodDetector, TokenBucket
+
+# A client refused this many times within the window is a script, not a person: it is
+# disconnected so it stops costing the event loop a refusal per frame.
+FLOOD_REFUSALS = 100
+FLOOD_WINDOW_SECONDS = 10.0
+# Typing notices fan out to a whole room; one per user per room every 2 s is enough.
+TYPING_COOLDOWN_SECONDS = 2.0
+
+
+@dataclass
+class Connection:
+    """One socket of this process: whose it is and its own event budget."""
+
+    sid: str
+    username: str
+    bucket: TokenBucket
+    flood: FloodDetector
+
+
+class ChatState:
+    """What the chat keeps for one app (app.extensions["chat"])."""
+
+    def __init__(
+        self,
+        membership: Membership,
+        server: Server,
+        events_per_second: int,
+        events_burst: int,
+        clock: Clock = time.monotonic,
+    ) -> None:
+        self.membership = membership
+        self.server = server
+        self.events_per_second = events_per_second
+        self.events_burst = events_burst
+        self.clock = clock
+        self.typing = Cooldown(TYPING_COOLDOWN_SECONDS, self.now)
+        self._connections: dict[str, Connection] = {}
+        self._lock = threading.Lock()
+        self._beating = False
+
+    def now(self) -> float:
+        """The throttles' time in seconds (replace `clock` to drive it in tests)."""
+        return self.clock()
+
+    def attach(self, sid: str, username: str) -> Connection:
+        """Start tracking a socket that was just accepted."""
+        connection = Connection(
+            sid,
+            username,
+            TokenBucket(self.events_per_second, self.events_burst, self.now),
+            FloodDetector(FLOOD_REFUSALS, FLOOD_WINDOW_SECONDS, self.now),
+        )
+        with self._lock:
+            self._connections[sid] = connection
+        return connection
+
+    def detach(self, sid: str) -> Connection | None:
+        """Stop tracking a socket; None when it was never accepted here."""
+        with self._lock:
+            return self._connections.pop(sid, None)
+
+    def connection(self, sid: str) -> Connection | None:
+        """The tracked socket, or None."""
+        with self._lock:
+            return self._connections.get(sid)
+
+    def keep_alive(self) -> None:
+        """Start, once, the shared backend's heartbeat (nothing to do in memory)."""
+        with self._lock:
+            if self._beating or not self.membership.shared:
+                return
+            self._beating = True
+        self.server.start_background_task(self._beat_forever)
+
+    def _beat_forever(self) -> None:
+        while True:
+            if self.membership.beat():
+                self.server.emit("presence", {"online": self.membership.online()})
+            self.server.sleep(HEARTBEAT_SECONDS)
+
+    def end_user_sockets(self, app: Flask, username: str, **_: object) -> None:
+        """Receiver of security.session_ended: disconnect every socket of `username` now.
+
+        The sids come from the membership backend, so with REDIS_URL they include sockets
+        on other processes; python-socketio sends those disconnects through the message
+        queue to the process that holds them.
+        """
+        # A fresh app context: the disconnect handlers run nested in this call and must
+        # not see the caller's logged-in user (an administrator disabling someone).
+        with app.app_context():
+            for sid in self.membership.sids(username):
+                self.server.disconnect(sid)

@@ -1,0 +1,71 @@
+"""Pure rate limiting for sockets: a token bucket, a flood detector, a per-key cooldown."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable, Hashable
+
+Clock = Callable[[], float]
+
+
+class TokenBucket:
+    """Allow `rate` events per second on average, with bursts of up to `burst`."""
+
+    def __init__(self, rate: float, burst: int, clock: Clock = time.monotonic) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.clock = clock
+        self.tokens = float(burst)
+        self.stamp = clock()
+
+    def take(self) -> bool:
+        """Spend one token; False when none is left."""
+        now = self.clock()
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+class FloodDetector:
+    """Counts refusals in a sliding window; a client past the limit is not a person typing."""
+
+    def __init__(self, limit: int, window: float, clock: Clock = time.monotonic) -> None:
+        self.limit = limit
+        self.window = window
+        self.clock = clock
+        self._refusals: deque[float] = deque()
+
+    def refused(self) -> bool:
+        """Record one refusal; True once `limit` refusals fall within `window` seconds."""
+        now = self.clock()
+        self._refusals.append(now)
+        while self._refusals[0] <= now - self.window:
+            self._refusals.popleft()
+        return len(self._refusals) >= self.limit
+
+
+class Cooldown:
+    """At most one action per key every `seconds`."""
+
+    # Past this many keys, expired ones are dropped so idle keys do not pile up.
+    PRUNE_AT = 1024
+
+    def __init__(self, seconds: float, clock: Clock = time.monotonic) -> None:
+        self.seconds = seconds
+        self.clock = clock
+        self._last: dict[Hashable, float] = {}
+
+    def ready(self, key: Hashable) -> bool:
+        """True (and the cooldown restarts) when `key` last acted `seconds` ago or never."""
+        now = self.clock()
+        last = self._last.get(key)
+        if last is not None and now - last < self.seconds:
+            return False
+        if len(self._last) >= self.PRUNE_AT:
+            self._last = {k: t for k, t in self._last.items() if now - t < self.seconds}
+        self._last[key] = now
+        return True

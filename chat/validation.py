@@ -1,0 +1,90 @@
+"""Client event payloads checked and cleaned into plain values, or ChatError/SanitizationError.
+
+A payload may be anything JSON can carry (None, a list, a number, a 500 KB string);
+each function here either returns clean values or raises an error the ack reports.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chat import LOBBY, ChatError
+from sanitization.names import clean_room_code, clean_username
+from sanitization.text import clean_message_text
+
+# Argon2 hashes any length, but a megabyte password would cost memory for nothing.
+MAX_ROOM_PASSWORD_CHARS = 128
+
+
+@dataclass(frozen=True)
+class Field:
+    """An expected payload key: its JSON type and, for strings, a length ceiling."""
+
+    kind: type
+    required: bool = True
+    max_chars: int | None = None
+
+
+def parse(payload: object, fields: dict[str, Field]) -> dict[str, object]:
+    """The declared keys of an object payload, type-checked; unknown keys are ignored."""
+    if not isinstance(payload, dict):
+        raise ChatError("bad_request", "El evento debe llevar un objeto JSON.")
+    values: dict[str, object] = {}
+    for name, field in fields.items():
+        if name not in payload:
+            if field.required:
+                raise ChatError("bad_request", f"Falta el campo '{name}'.")
+            continue
+        value = payload[name]
+        # type() rather than isinstance(): JSON true must not pass as a number, nor 1 as true.
+        if type(value) is not field.kind:
+            raise ChatError("bad_request", f"El campo '{name}' no tiene el tipo esperado.")
+        if field.max_chars is not None and len(value) > field.max_chars:
+            raise ChatError("too_long", f"El campo '{name}' es demasiado largo.")
+        values[name] = value
+    return values
+
+
+_PASSWORD = Field(str, max_chars=MAX_ROOM_PASSWORD_CHARS)
+_TEXT = Field(str)  # clean_message_text refuses oversized text before any other work
+
+
+def _password(value: object) -> str:
+    if not value:
+        raise ChatError("bad_request", "La contraseña de la sala no puede estar vacía.")
+    return str(value)
+
+
+def new_room(payload: object) -> tuple[str, str, bool]:
+    """create_room {code, password, persistent?} -> (code, password, persistent)."""
+    fields = {"code": Field(str), "password": _PASSWORD, "persistent": Field(bool, required=False)}
+    values = parse(payload, fields)
+    persistent = bool(values.get("persistent", False))
+    return clean_room_code(values["code"]), _password(values["password"]), persistent
+
+
+def credentials(payload: object) -> tuple[str, str]:
+    """join_room {code, password} -> (code, password)."""
+    values = parse(payload, {"code": Field(str), "password": _PASSWORD})
+    return clean_room_code(values["code"]), _password(values["password"])
+
+
+def room_ref(payload: object) -> str:
+    """{room} of leave_room, typing, close_room -> "lobby" or a valid room code."""
+    return _room_name(parse(payload, {"room": Field(str)})["room"])
+
+
+def room_message(payload: object) -> tuple[str, str]:
+    """send_message {room, text} -> (room, clean text)."""
+    values = parse(payload, {"room": Field(str), "text": _TEXT})
+    return _room_name(values["room"]), clean_message_text(values["text"])
+
+
+def direct_message(payload: object) -> tuple[str, str]:
+    """send_direct {to, text} -> (recipient username, clean text)."""
+    values = parse(payload, {"to": Field(str), "text": _TEXT})
+    return clean_username(values["to"]), clean_message_text(values["text"])
+
+
+def _room_name(value: object) -> str:
+    return LOBBY if value == LOBBY else clean_room_code(value)

@@ -1,0 +1,528 @@
+"""Chat over Socket.IO in-process: connect auth, rooms, lobby, direct messages, limits, traces."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask_socketio import SocketIOTestClient
+
+from chat import chat_status
+from chat.presence import Membership, MemoryMembership
+from chat.presence_redis import RedisMembership
+from chat.throttle import Cooldown, FloodDetector, TokenBucket
+from extensions import db, socketio
+from security.accounts import find_user
+from tests.conftest import PiClient, read_audit
+
+PASSWORDS = {"admin": "admin123", "cliente": "cliente123", "usuario": "usuario123"}
+
+
+class FakeClock:
+    """A clock that moves only when told, for the chat's throttles."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        """Move time forward."""
+        self.now += seconds
+
+
+class ChatUsers:
+    """Log demo users in over HTTP and open Socket.IO test clients on their sessions."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.opened: list[SocketIOTestClient] = []
+
+    def login(self, username: str) -> PiClient:
+        """A Flask test client logged in through the real form."""
+        http = self.app.test_client()
+        answer = http.post("/login", data={"username": username, "password": PASSWORDS[username]})
+        assert answer.status_code == 302, answer.status_code
+        return http
+
+    def connect(self, username: str = "admin") -> SocketIOTestClient:
+        """A connected Socket.IO test client on a fresh login of `username`."""
+        http = self.login(username)
+        sock = socketio.test_client(self.app, flask_test_client=http)
+        assert sock.is_connected()
+        sock.http = http
+        self.opened.append(sock)
+        return sock
+
+    def close(self) -> None:
+        """Disconnect every client still connected."""
+        for sock in self.opened:
+            if sock.is_connected():
+                sock.disconnect()
+
+
+@pytest.fixture
+def users(app: Flask) -> Iterator[ChatUsers]:
+    """Factory of logged-in Socket.IO test clients, disconnected after the test."""
+    chat_users = ChatUsers(app)
+    yield chat_users
+    chat_users.close()
+
+
+@pytest.fixture
+def clock(app: Flask) -> FakeClock:
+    """Freeze the chat's throttles; tests advance time explicitly."""
+    fake = FakeClock()
+    app.extensions["chat"].clock = fake
+    return fake
+
+
+def events(sock: SocketIOTestClient, name: str) -> list[dict]:
+    """Drain the client's queue and return the payloads of the events called `name`."""
+    received = list(sock.queue)
+    sock.queue.clear()
+    # The test client unwraps the argument list of events named "message".
+    return [e["args"] if e["name"] == "message" else e["args"][0]
+            for e in received if e["name"] == name]
+
+
+def ack(sock: SocketIOTestClient, event: str, payload: object) -> dict:
+    """Emit an event and return the server's ack."""
+    return sock.emit(event, payload, callback=True)
+
+
+def make_room(sock: SocketIOTestClient, code: str = "sala1", persistent: bool = False) -> dict:
+    """Create a room with password "secreta" and check that it worked."""
+    payload = {"code": code, "password": "secreta", "persistent": persistent}
+    answer = ack(sock, "create_room", payload)
+    assert answer["ok"], answer
+    return answer
+
+
+def join(sock: SocketIOTestClient, code: str = "sala1", password: str = "secreta") -> dict:
+    """Ask to join a room; the ack."""
+    return ack(sock, "join_room", {"code": code, "password": password})
+
+
+def drain(*socks: SocketIOTestClient) -> None:
+    """Forget everything the clients received so far."""
+    for sock in socks:
+        sock.queue.clear()
+
+
+def audit_rows(app: Flask, event: str) -> list[dict[str, str]]:
+    """The audit rows of one event, newest first."""
+    return [row for row in read_audit(app) if row["event"] == event]
+
+
+# --- connecting -----------------------------------------------------------------------
+
+
+def test_unauthenticated_connect_is_refused_and_audited(app):
+    sock = socketio.test_client(app)
+    assert not sock.is_connected()
+    assert audit_rows(app, "socket_refused")[0]["outcome"] == "unauthenticated"
+
+
+def test_everyone_hears_who_comes_online(users):
+    admin = users.connect("admin")
+    assert events(admin, "presence") == [{"online": ["admin"]}]
+    users.connect("cliente")
+    assert events(admin, "presence") == [{"online": ["admin", "cliente"]}]
+
+
+def test_disconnect_takes_the_user_offline_for_everyone(users):
+    admin, cliente = users.connect("admin"), users.connect("cliente")
+    drain(admin)
+    cliente.disconnect()
+    assert events(admin, "presence") == [{"online": ["admin"]}]
+
+
+# --- lobby, rooms and direct messages --------------------------------------------------
+
+
+def test_lobby_message_reaches_every_connected_user(users):
+    admin, cliente = users.connect("admin"), users.connect("cliente")
+    answer = ack(admin, "send_message", {"room": "lobby", "text": "  hola a todos "})
+    [message] = events(cliente, "message")
+    assert answer == {"ok": True, "id": message["id"]} and len(message["id"]) == 32
+    assert (message["room"], message["user"], message["text"]) == ("lobby", "admin", "hola a todos")
+    assert datetime.fromisoformat(message["ts"]).utcoffset() == timedelta(0)
+
+
+def test_room_message_reaches_only_members(users):
+    admin, cliente, usuario = (users.connect(name) for name in PASSWORDS)
+    make_room(admin)
+    join(cliente)
+    drain(admin, cliente, usuario)
+    ack(admin, "send_message", {"room": "sala1", "text": "solo miembros"})
+    assert [m["text"] for m in events(cliente, "message")] == ["solo miembros"]
+    assert [m["text"] for m in events(admin, "message")] == ["solo miembros"]
+    assert events(usuario, "message") == []
+
+
+def test_room_messages_arrive_in_the_order_sent(users, clock):
+    admin, cliente = users.connect("admin"), users.connect("cliente")
+    make_room(admin)
+    join(cliente)
+    for n in range(15):
+        ack(admin, "send_message", {"room": "sala1", "text": f"m{n}"})
+    assert [m["text"] for m in events(cliente, "message")] == [f"m{n}" for n in range(15)]
+
+
+def test_direct_message_reaches_only_the_pair(users):
+    admin, cliente, usuario = (users.connect(name) for name in PASSWORDS)
+    drain(admin, cliente, usuario)
+    answer = ack(cliente, "send_direct", {"to": "admin", "text": "privado"})
+    for sock in (admin, cliente):
+        [message] = events(sock, "message")
+        assert (message["id"], message["room"]) == (answer["id"], "dm:admin:cliente")
+    assert events(usuario, "message") == []
+
+
+def test_direct_message_is_audited_without_its_text(app, users):
+    cliente = users.connect("cliente")
+    ack(cliente, "send_direct", {"to": "admin", "text": "texto-secreto-del-dm"})
+    [row] = audit_rows(app, "direct_message")
+    assert (row["user"], row["target"]) == ("cliente", "admin")
+    assert "texto-secreto-del-dm" not in str(read_audit(app))
+
+
+@pytest.mark.parametrize("to", ["nadie", "fantasma_99"])
+def test_direct_message_to_unknown_user_answers_not_found(users, to):
+    answer = ack(users.connect("admin"), "send_direct", {"to": to, "text": "hola"})
+    assert answer["error"] == "not_found"
+
+
+def test_create_room_joins_the_creator(users):
+    answer = make_room(users.connect("admin"))
+    assert answer == {"ok": True, "room": "sala1", "members": ["admin"]}
+
+
+@pytest.mark.parametrize("code", ["sala1", "lobby", "LOBBY"])
+def test_create_room_with_a_taken_code_answers_exists(users, code):
+    admin = users.connect("admin")
+    make_room(admin)
+    answer = ack(admin, "create_room", {"code": code, "password": "otra"})
+    assert answer["error"] == "exists"
+
+
+def test_join_room_answers_members_and_tells_the_members(users):
+    admin, cliente = users.connect("admin"), users.connect("cliente")
+    make_room(admin)
+    drain(admin)
+    answer = join(cliente)
+    assert answer == {"ok": True, "room": "sala1", "members": ["admin", "cliente"], "history": []}
+    [joined] = events(admin, "user_joined")
+    assert (joined["room"], joined["user"]) == ("sala1", "cliente")
+
+
+def test_join_unknown_room_answers_not_found_and_is_audited(app, users):
+    assert join(users.connect("admin"), "no-existe")["error"] == "not_found"
+    assert audit_rows(app, "room_join_failed")[0]["outcome"] == "not_found"
+
+
+def test_sending_to_a_room_not_joined_is_forbidden(users):
+    admin, cliente = users.connect("admin"), users.connect("cliente")
+    make_room(admin)
+    answer = ack(cliente, "send_message", {"room": "sala1", "text": "intruso"})
+    assert answer["error"] == "forbidden"
+
+
+def test_leave_room_tells_members_and_ends_membership(users):
+    admin, cliente = users.connect("admin"), users.connect("cliente")
+    make_room(admin)
+    join(cliente)
+    drain(admin)
+    assert ack(cliente, "leave_room", {"room": "sala1"}) == {"ok": True}
+    assert [e["user"] for e in events(admin, "user_left")] == ["cliente"]
+    assert ack(cliente, "send_message", {"room": "sala1", "text": "x"})["error"] == "forbidden"
+
+
+def test_disconnect_counts_as_leaving_the_room(users):
+    admin, cliente = users.connect("admin"), users.connect("cliente")
+    make_room(admin)
+    join(cliente)
+    drain(admin)
+    cliente.disconnect()
+    assert [(e["room"], e["user"]) for e in events(admin, "user_left")] == [("sala1", "cliente")]
+
+
+def test_close_room_by_creator_tells_members_and_frees_the_code(users):
+    admin, cliente = users.connect("admin"), users.connect("cliente")
+    make_room(admin)
+    join(cliente)
+    assert ack(admin, "close_room", {"room": "sala1"}) == {"ok": True}
+    assert [e["room"] for e in events(cliente, "room_closed")] == ["sala1"]
+    assert ack(cliente, "send_message", {"room": "sala1", "text": "x"})["error"] == "forbidden"
+    make_room(cliente)
+
+
+def test_administrator_may_close_any_room(users):
+    cliente, admin = users.connect("cliente"), users.connect("admin")
+    make_room(cliente)
+    assert ack(admin, "close_room", {"room": "sala1"}) == {"ok": True}
+
+
+def test_member_who_did_not_create_the_room_may_not_close_it(users):
+    cliente, usuario = users.connect("cliente"), users.connect("usuario")
+    make_room(cliente)
+    join(usuario)
+    assert ack(usuario, "close_room", {"room": "sala1"})["error"] == "forbidden"
+
+
+def test_sixth_join_is_locked_even_with_the_right_password(users):
+    admin, cliente = users.connect("admin"), users.connect("cliente")
+    make_room(admin)
+    failures = [join(cliente, password=f"mala{n}")["error"] for n in range(5)]
+    assert failures == ["wrong_password"] * 5
+    assert join(cliente)["error"] == "locked"
+
+
+def test_room_lockout_is_per_user(users):
+    admin, cliente, usuario = (users.connect(name) for name in PASSWORDS)
+    make_room(admin)
+    for n in range(5):
+        join(cliente, password=f"mala{n}")
+    assert join(usuario)["ok"]
+
+
+def test_persistent_room_sends_the_last_50_messages_oldest_first(users, clock):
+    admin, cliente = users.connect("admin"), users.connect("cliente")
+    make_room(admin, persistent=True)
+    for n in range(55):
+        ack(admin, "send_message", {"room": "sala1", "text": f"m{n}"})
+        clock.advance(1)
+    history = join(cliente)["history"]
+    assert [m["text"] for m in history] == [f"m{n}" for n in range(5, 55)]
+    assert {m["room"] for m in history} == {"sala1"} and {m["user"] for m in history} == {"admin"}
+
+
+def test_ephemeral_room_has_no_history(users):
+    admin, cliente = users.connect("admin"), users.connect("cliente")
+    make_room(admin)
+    ack(admin, "send_message", {"room": "sala1", "text": "efímero"})
+    assert join(cliente)["history"] == []
+
+
+@pytest.mark.parametrize(
+    ("event", "outcome"),
+    [("room_created", "ok"), ("room_joined", "ok"), ("room_left", "ok")],
+)
+def test_room_lifecycle_is_audited(app, users, event, outcome):
+    admin, cliente = users.connect("admin"), users.connect("cliente")
+    make_room(admin)
+    join(cliente)
+    ack(cliente, "leave_room", {"room": "sala1"})
+    [row] = audit_rows(app, event)
+    assert (row["target"], row["outcome"]) == ("sala1", outcome)
+
+
+def test_unknown_event_answers_bad_request(users):
+    assert ack(users.connect("admin"), "borrar_todo", {})["error"] == "bad_request"
+
+
+def test_unexpected_error_answers_plainly_and_logs_no_text(users, monkeypatch, caplog):
+    def broken(room, message):
+        raise RuntimeError(f"no se pudo guardar {message['text']}")
+
+    monkeypatch.setattr("chat.rooms.save_message", broken)
+    admin = users.connect("admin")
+    make_room(admin, persistent=True)
+    answer = ack(admin, "send_message", {"room": "sala1", "text": "texto-que-no-se-registra"})
+    assert answer["error"] == "internal" and admin.is_connected()
+    assert "RuntimeError" in caplog.text and "texto-que-no-se-registra" not in caplog.text
+
+
+def test_chat_status_lists_online_users_and_rooms(app, users):
+    admin, cliente = users.connect("admin"), users.connect("cliente")
+    make_room(admin, persistent=True)
+    join(cliente)
+    assert chat_status(app) == {
+        "online": ["admin", "cliente"],
+        "rooms": [{"room": "sala1", "members": 2, "persistent": True}],
+    }
+
+
+# --- limits ---------------------------------------------------------------------------
+
+
+def test_21st_event_in_a_burst_is_rate_limited(users, clock):
+    admin = users.connect("admin")
+    answers = [ack(admin, "typing", {"room": "lobby"}) for _ in range(21)]
+    assert all(a["ok"] for a in answers[:20])
+    assert answers[20]["error"] == "rate_limited"
+
+
+def test_event_budget_refills_at_ten_per_second(users, clock):
+    admin = users.connect("admin")
+    for _ in range(21):
+        ack(admin, "typing", {"room": "lobby"})
+    clock.advance(0.1)
+    assert ack(admin, "typing", {"room": "lobby"})["ok"]
+
+
+def test_typing_reaches_the_others_once_per_two_seconds(users, clock):
+    admin, cliente = users.connect("admin"), users.connect("cliente")
+    for _ in range(3):
+        ack(admin, "typing", {"room": "lobby"})
+    clock.advance(2)
+    ack(admin, "typing", {"room": "lobby"})
+    assert events(cliente, "typing") == [{"room": "lobby", "user": "admin"}] * 2
+    assert events(admin, "typing") == []
+
+
+# --- sessions end for sockets too -------------------------------------------------------
+
+
+def test_socket_closes_after_logout(users):
+    admin, cliente = users.connect("admin"), users.connect("cliente")
+    drain(admin)
+    cliente.http.post("/logout")
+    assert not cliente.is_connected()
+    assert events(admin, "presence") == [{"online": ["admin"]}]
+
+
+def test_socket_closes_after_the_account_is_disabled_from_the_cli(app, users):
+    usuario = users.connect("usuario")
+    result = app.test_cli_runner().invoke(args=["users", "disable", "usuario"])
+    assert result.exit_code == 0, result.output
+    assert not usuario.is_connected()
+
+
+def test_event_after_the_session_token_changed_is_refused(app, users):
+    cliente = users.connect("cliente")
+    with app.app_context():
+        find_user("cliente").rotate_session_token()  # no signal: the per-event check must catch it
+        db.session.commit()
+    assert ack(cliente, "send_message", {"room": "lobby", "text": "x"})["error"] == "forbidden"
+    assert not cliente.is_connected()
+
+
+# --- ephemeral means ephemeral ----------------------------------------------------------
+
+
+def test_ephemeral_text_leaves_no_trace_in_database_or_logs(app, users, tmp_path: Path):
+    admin, cliente = users.connect("admin"), users.connect("cliente")
+    make_room(admin, "efimera")
+    join(cliente, "efimera")
+    make_room(admin, "guardada", persistent=True)
+    marker, kept = f"marca-{uuid.uuid4().hex}", f"guardado-{uuid.uuid4().hex}"
+    for room in ("lobby", "efimera"):
+        ack(admin, "send_message", {"room": room, "text": marker})
+    ack(admin, "send_direct", {"to": "cliente", "text": marker})
+    ack(admin, "send_message", {"room": "guardada", "text": kept})
+    assert [m["text"] for m in events(cliente, "message")] == [marker] * 3
+    read_audit(app)  # flushes the audit buffer
+    database = b"".join(p.read_bytes() for p in tmp_path.glob("pichat.db*"))
+    logs = b"".join(p.read_bytes() for p in Path(app.config["LOG_DIR"]).rglob("*") if p.is_file())
+    assert kept.encode() in database  # the scan does find text that is meant to be stored
+    assert marker.encode() not in database and marker.encode() not in logs
+
+
+# --- pure cores -------------------------------------------------------------------------
+
+
+@pytest.fixture(params=["memory", "redis"])
+def membership(request: pytest.FixtureRequest) -> Iterator[Membership]:
+    """Each membership backend; Redis on its own key prefix, deleted after."""
+    if request.param == "memory":
+        yield MemoryMembership()
+        return
+    store = RedisMembership(request.getfixturevalue("redis_url"), prefix=f"t:{uuid.uuid4().hex}:")
+    yield store
+    _drop_keys(store)
+
+
+@pytest.fixture
+def two_processes(redis_url: str) -> Iterator[tuple[RedisMembership, RedisMembership]]:
+    """Two processes' views of one Redis membership."""
+    prefix = f"t:{uuid.uuid4().hex}:"
+    yield RedisMembership(redis_url, prefix), RedisMembership(redis_url, prefix)
+    _drop_keys(RedisMembership(redis_url, prefix))
+
+
+def _drop_keys(store: RedisMembership) -> None:
+    for key in store.redis.scan_iter(f"{store.prefix}*"):
+        store.redis.delete(key)
+
+
+def test_join_is_news_only_for_the_users_first_socket(membership):
+    assert membership.join("sala", "s1", "ana") is True
+    assert membership.join("sala", "s2", "ana") is False
+    assert membership.join("sala", "s3", "bea") is True
+    assert membership.members("sala") == ["ana", "bea"]
+
+
+def test_leave_is_news_only_when_the_users_last_socket_goes(membership):
+    membership.join("sala", "s1", "ana")
+    membership.join("sala", "s2", "ana")
+    assert membership.leave("sala", "s1", "ana") is False
+    assert membership.leave("sala", "s2", "ana") is True
+    assert membership.members("sala") == [] and membership.rooms_of("s2") == set()
+
+
+def test_leaving_a_room_never_joined_is_no_news(membership):
+    assert membership.leave("sala", "s1", "ana") is False
+
+
+def test_close_takes_every_socket_out(membership):
+    membership.join("sala", "s1", "ana")
+    membership.join("otra", "s1", "ana")
+    membership.close("sala")
+    assert membership.rooms_of("s1") == {"otra"} and membership.members("sala") == []
+
+
+def test_presence_is_lobby_membership(membership):
+    for sid, name in (("s1", "ana"), ("s2", "bea"), ("s3", "ana")):
+        membership.join("lobby", sid, name)
+    assert membership.online() == ["ana", "bea"]
+    assert sorted(membership.sids("ana")) == ["s1", "s3"]
+
+
+def test_sockets_of_a_process_that_stopped_beating_are_dropped(two_processes):
+    alive, dead = two_processes
+    dead.beat()
+    alive.join("lobby", "s1", "ana")
+    dead.join("lobby", "s2", "bea")
+    dead.join("sala", "s2", "bea")
+    dead.redis.delete(f"{dead.prefix}alive:{dead.host_id}")  # as if its key had expired
+    assert alive.beat() is True
+    assert alive.online() == ["ana"] and alive.members("sala") == []
+    assert alive.rooms_of("s2") == set()
+
+
+def test_sockets_of_a_beating_process_are_kept(two_processes):
+    first, second = two_processes
+    second.join("lobby", "s2", "bea")
+    second.beat()
+    assert first.beat() is False and first.online() == ["bea"]
+
+
+def test_token_bucket_allows_the_burst_then_the_rate():
+    clock = FakeClock()
+    bucket = TokenBucket(rate=10, burst=20, clock=clock)
+    assert [bucket.take() for _ in range(21)] == [True] * 20 + [False]
+    clock.advance(0.5)
+    assert [bucket.take() for _ in range(6)] == [True] * 5 + [False]
+
+
+def test_flood_detector_fires_only_within_the_window():
+    clock = FakeClock()
+    detector = FloodDetector(limit=3, window=10, clock=clock)
+    assert [detector.refused() for _ in range(2)] == [False, False]
+    clock.advance(10)
+    assert [detector.refused() for _ in range(3)] == [False, False, True]
+
+
+def test_cooldown_is_per_key():
+    clock = FakeClock()
+    cooldown = Cooldown(2, clock)
+    assert [cooldown.ready("a"), cooldown.ready("a"), cooldown.ready("b")] == [True, False, True]
+    clock.advance(2)
+    assert cooldown.ready("a")
