@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from chat import LOBBY, ChatError
 from chat.models import ChatMessage, ChatRoom, RoomJoinFailures
 from extensions import db
+from security.lockout import count_failure
 from security.models import as_utc, utcnow
 
 # Five guesses per user per room, then 15 minutes out: a room password of even a few
@@ -82,13 +83,10 @@ def check_password(room: ChatRoom, username: str, password: str) -> None:
 
 
 def _record_failure(record: RoomJoinFailures, now: datetime) -> None:
-    window_start = as_utc(record.window_start)
-    if window_start is None or now - window_start > JOIN_FAILURE_WINDOW:
-        record.window_start, record.failures = now, 0
-    record.failures += 1
-    if record.failures >= MAX_JOIN_FAILURES:
-        record.locked_until = now + JOIN_LOCKOUT
-        record.failures, record.window_start = 0, None
+    count = count_failure(record.failures or 0, record.window_start, now,
+                          MAX_JOIN_FAILURES, JOIN_FAILURE_WINDOW, JOIN_LOCKOUT)
+    record.failures, record.window_start = count.failures, count.window_start
+    record.locked_until = count.locked_until or record.locked_until
     db.session.add(record)
     db.session.commit()
 

@@ -6,10 +6,9 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from extensions import db
 from security import AccountError
-from security.accounts import create_user, get_user, unlock, update_user
-from security.models import ROLES, User
+from security.accounts import create_user, get_user, list_users, unlock, update_user
+from security.models import ROLES
 
 users = AppGroup("users", help="Gestionar cuentas de usuario.")
 
@@ -34,7 +33,7 @@ def create_command(username: str, role: str, password: str) -> None:
 @users.command("list")
 def list_command() -> None:
     """List every account."""
-    for user in db.session.scalars(db.select(User).order_by(User.username)):
+    for user in list_users():
         state = "activo" if user.active else "desactivado"
         locked = " bloqueado" if user.lock_remaining() else ""
         click.echo(f"{user.username}\t{user.role}\t{state}{locked}")

@@ -12,7 +12,8 @@ from extensions import db, login_manager
 from logging_ import audit
 from sanitization.names import truncate_for_log
 from security.accounts import end_sessions, find_user, passwords
-from security.models import User, as_utc, utcnow
+from security.lockout import count_failure
+from security.models import User, utcnow
 
 # Five guesses per account per window: slows online guessing to 480 tries a day.
 MAX_FAILED_LOGINS = 5
@@ -68,14 +69,11 @@ def load_user(session_id: str) -> User | None:
 
 
 def _record_failure(user: User) -> None:
-    now = utcnow()
-    window_start = as_utc(user.failed_window_start)
-    if window_start is None or now - window_start > FAILURE_WINDOW:
-        user.failed_window_start, user.failed_logins = now, 0
-    user.failed_logins += 1
-    if user.failed_logins >= MAX_FAILED_LOGINS:
-        user.locked_until = now + LOCKOUT
-        user.failed_logins, user.failed_window_start = 0, None
+    count = count_failure(user.failed_logins, user.failed_window_start, utcnow(),
+                          MAX_FAILED_LOGINS, FAILURE_WINDOW, LOCKOUT)
+    user.failed_logins, user.failed_window_start = count.failures, count.window_start
+    if count.locked_until:
+        user.locked_until = count.locked_until
         audit("account_locked", target=user.username, outcome="locked", user=user.username)
     db.session.commit()
 

@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
-pytest.register_assert_rewrite("tests.services", "tests.live_server")
+pytest.register_assert_rewrite("tests.services", "tests.live_server", "tests.e2e.browser")
 from flask import Flask
 from flask.testing import FlaskClient
 
 from app import create_app, prepare_database
+from tests.e2e.browser import watch_errors
 from tests.live_server import LiveServer
 from tests.services import require_service
 
@@ -197,9 +198,5 @@ def browser():
 def page(browser):
     """A fresh browser context and page; console errors are collected on page.errors."""
     context = browser.new_context(viewport={"width": 1200, "height": 800}, locale="es-ES")
-    tab = context.new_page()
-    tab.errors = []
-    tab.on("console", lambda msg: msg.type == "error" and tab.errors.append(msg.text))
-    tab.on("pageerror", lambda exc: tab.errors.append(str(exc)))
-    yield tab
+    yield watch_errors(context.new_page())
     context.close()

@@ -14,6 +14,7 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 START_SECONDS = 30.0
+DEMO_PASSWORDS = {"admin": "admin123", "cliente": "cliente123", "usuario": "usuario123"}
 
 
 def free_port() -> int:

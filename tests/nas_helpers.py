@@ -10,8 +10,9 @@ from flask import Flask
 from sqlalchemy import select
 
 from nas.models import StoredFile
+from tests.live_server import DEMO_PASSWORDS
 
-PASSWORDS = {"admin": "admin123", "cliente": "cliente123", "usuario": "usuario123"}
+PASSWORDS = DEMO_PASSWORDS
 EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
 MIB = 1024 * 1024
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"

@@ -7,19 +7,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.browser import TIMEOUT_MS, log_in
+
 pytestmark = pytest.mark.e2e
-
-TIMEOUT_MS = 10_000
-
-
-def log_in(tab, base_url: str, username: str, password: str, start: str = "/") -> None:
-    """Log in through the form, starting from `start`, and wait to land there."""
-    tab.goto(f"{base_url}{start}")
-    tab.fill("#username", username)
-    tab.fill("#password", password)
-    tab.click("button[type=submit]")
-    tab.wait_for_url(f"{base_url}{start}", timeout=TIMEOUT_MS)
-
 
 def user_row(tab, username: str):
     return tab.locator(f'#users-body tr[data-username="{username}"]')
@@ -29,8 +19,8 @@ def test_disabled_user_is_sent_to_login_in_the_other_browser(live_server, page, 
     other = browser.new_context(viewport={"width": 390, "height": 844}, locale="es-ES")
     try:
         victim = other.new_page()
-        log_in(victim, live_server.url, "usuario", "usuario123")
-        log_in(page, live_server.url, "admin", "admin123", start="/admin")
+        log_in(victim, live_server.url, "usuario")
+        log_in(page, live_server.url, "admin", "/admin")
         page.on("dialog", lambda dialog: dialog.accept())
         user_row(page, "usuario").locator("button[data-action=disable]").click()
         expect(user_row(page, "usuario")).to_contain_text("Desactivada", timeout=TIMEOUT_MS)
@@ -45,7 +35,7 @@ def test_disabled_user_is_sent_to_login_in_the_other_browser(live_server, page, 
 
 
 def test_admin_creates_a_user_through_the_form_and_sees_it(live_server, page):
-    log_in(page, live_server.url, "admin", "admin123", start="/admin")
+    log_in(page, live_server.url, "admin", "/admin")
     page.fill("#new-username", "lucia")
     page.fill("#new-password", "caballo-bateria-grapa")
     page.select_option("#new-role", "cliente")
@@ -61,7 +51,7 @@ def test_admin_panel_fits_a_phone_screen(live_server, browser):
     phone = browser.new_context(viewport={"width": 390, "height": 844}, locale="es-ES")
     try:
         tab = phone.new_page()
-        log_in(tab, live_server.url, "admin", "admin123", start="/admin")
+        log_in(tab, live_server.url, "admin", "/admin")
         expect(user_row(tab, "admin")).to_be_visible(timeout=TIMEOUT_MS)
         assert tab.evaluate("document.documentElement.scrollWidth") <= 390
     finally:

@@ -8,22 +8,13 @@ from collections.abc import Callable, Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from tests.e2e.browser import log_in, watch_errors
+
 pytestmark = pytest.mark.e2e
 
-PASSWORDS = {"admin": "admin123", "cliente": "cliente123", "usuario": "usuario123"}
-TIMEOUT_MS = 10_000
 OWN = re.compile(r"\bmsg-own\b")
 
 OpenChat = Callable[..., Page]
-
-
-def watch_errors(page: Page) -> Page:
-    """Collect console errors and uncaught exceptions on page.errors; bound every wait."""
-    page.errors = []
-    page.on("console", lambda msg: msg.type == "error" and page.errors.append(msg.text))
-    page.on("pageerror", lambda exc: page.errors.append(str(exc)))
-    page.set_default_timeout(TIMEOUT_MS)
-    return page
 
 
 @pytest.fixture
@@ -35,11 +26,7 @@ def open_chat(live_server, browser: Browser) -> Iterator[OpenChat]:
         context = browser.new_context(viewport={"width": width, "height": 800}, locale="es-ES")
         contexts.append(context)
         page = watch_errors(context.new_page())
-        page.goto(f"{live_server.url}/login")
-        page.fill("#username", username)
-        page.fill("#password", PASSWORDS[username])
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{live_server.url}/")
+        log_in(page, live_server.url, username)
         expect(page.locator("#connection-status")).to_have_text("Conectado")
         return page
 

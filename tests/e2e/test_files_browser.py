@@ -9,18 +9,15 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import CSRF_META
+from tests.e2e.browser import log_in
 from tests.nas_helpers import EICAR, MIB, PASSWORDS
 
 pytestmark = pytest.mark.e2e
 
 
-def log_in(page, server, username: str) -> None:
-    """Log in through the form and open the files page."""
-    page.goto(f"{server.url}/login?next=/files")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORDS[username])
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{server.url}/files")
+def open_files(page, server, username: str) -> None:
+    """Log in through the form and wait for the files page's live connection."""
+    log_in(page, server.url, username, "/files")
     expect(page.locator("#connection-status")).to_have_text("Actualización en vivo")
 
 
@@ -34,7 +31,7 @@ def test_upload_shows_progress_turns_clean_live_and_downloads_identical(live_ser
     data = (b"linea de un informe largo\n" * 90_000)[: 2 * MIB]
     source = tmp_path / "informe_año.txt"
     source.write_bytes(data)
-    log_in(page, live_server, "cliente")
+    open_files(page, live_server, "cliente")
     page.set_input_files("#upload-input", str(source))
     expect(page.locator("#upload-percent")).to_have_text("100 %")
     assert page.eval_on_selector("#upload-bar", "bar => bar.value") == 100
@@ -58,7 +55,7 @@ def test_usuario_sees_no_upload_control_but_downloads(live_server, page):
     answer = uploader.post(f"{live_server.url}/api/files", headers={"X-CSRFToken": token},
                            files={"file": ("acta.txt", b"acta de la reunion\n")})
     assert answer.status_code == 201
-    log_in(page, live_server, "usuario")
+    open_files(page, live_server, "usuario")
     assert page.locator("#upload-input").count() == 0
     assert page.locator("#drop-zone").count() == 0
     entry = item(page, "acta.txt")
@@ -73,7 +70,7 @@ def test_usuario_sees_no_upload_control_but_downloads(live_server, page):
 def test_eicar_upload_is_blocked_with_a_plain_message(live_server, page, tmp_path):
     source = tmp_path / "eicar.txt"
     source.write_bytes(EICAR)
-    log_in(page, live_server, "cliente")
+    open_files(page, live_server, "cliente")
     page.set_input_files("#upload-input", str(source))
     expect(page.locator("#upload-message")).to_have_text(
         "Archivo bloqueado: contiene Eicar-Test-Signature.")
@@ -85,7 +82,7 @@ def test_eicar_upload_is_blocked_with_a_plain_message(live_server, page, tmp_pat
 def test_cancelled_upload_leaves_nothing_on_the_server(live_server, page, tmp_path):
     source = tmp_path / "lento.txt"
     source.write_bytes(b"x" * (2 * MIB))
-    log_in(page, live_server, "cliente")
+    open_files(page, live_server, "cliente")
     # 256 KiB/s upload: the transfer lasts seconds, long enough to cancel it halfway.
     page.context.new_cdp_session(page).send("Network.emulateNetworkConditions", {
         "offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": 262144})
@@ -104,7 +101,7 @@ def test_cancelled_upload_leaves_nothing_on_the_server(live_server, page, tmp_pa
 def test_refused_type_shows_the_server_message(live_server, page, tmp_path):
     source = tmp_path / "programa.exe"
     source.write_bytes(b"MZ" + b"\x00" * 500)
-    log_in(page, live_server, "cliente")
+    open_files(page, live_server, "cliente")
     page.set_input_files("#upload-input", str(source))
     expect(page.locator("#upload-message")).to_contain_text("nunca se admite")
     assert page.locator(".file-item").count() == 0
@@ -113,7 +110,7 @@ def test_refused_type_shows_the_server_message(live_server, page, tmp_path):
 def test_admin_deletes_after_confirming(live_server, page, tmp_path):
     source = tmp_path / "borrar.txt"
     source.write_bytes(b"para borrar\n")
-    log_in(page, live_server, "admin")
+    open_files(page, live_server, "admin")
     page.set_input_files("#upload-input", str(source))
     entry = item(page, "borrar.txt")
     expect(entry.locator(".badge")).to_have_text("limpio")
@@ -134,7 +131,7 @@ def test_files_page_fits_a_phone_screen(live_server, browser, tmp_path):
     source.write_bytes(b"texto\n")
     context = browser.new_context(viewport={"width": 390, "height": 844})
     phone = context.new_page()
-    log_in(phone, live_server, "admin")
+    open_files(phone, live_server, "admin")
     phone.set_input_files("#upload-input", str(source))
     expect(phone.locator(".file-item .badge")).to_have_text("limpio")
     scroll_width = phone.evaluate("document.documentElement.scrollWidth")
