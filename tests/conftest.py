@@ -28,7 +28,8 @@ UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tests on a real server process are marked `live` (make test reruns them under gevent)."""
     for item in items:
-        if "live_server" in getattr(item, "fixturenames", ()):
+        module = getattr(item, "module", None)
+        if "live_server" in getattr(item, "fixturenames", ()) or hasattr(module, "LiveServer"):
             item.add_marker(pytest.mark.live)
 
 
