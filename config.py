@@ -87,8 +87,10 @@ class Config:
         self.SCAN_RETRY_SECONDS = env_int("SCAN_RETRY_SECONDS", 30)
         self.MAX_UPLOAD_MB = env_int("MAX_UPLOAD_MB", 16)
         self.ALLOWED_TYPES = env_str("ALLOWED_TYPES")
-        # Each login holds a core for ~40 ms; more at once would starve the event loop.
-        self.PASSWORD_HASH_CONCURRENCY = env_int("PASSWORD_HASH_CONCURRENCY", 2)
+        # Each login holds a core for ~20 ms; leave one core to the event loop.
+        self.PASSWORD_HASH_CONCURRENCY = env_int(
+            "PASSWORD_HASH_CONCURRENCY", max(1, (os.cpu_count() or 2) - 1)
+        )
         self.TLS_CERT = env_str("TLS_CERT")
         self.TLS_KEY = env_str("TLS_KEY")
         self.RATELIMIT_DEFAULT = env_str("RATELIMIT_DEFAULT", "200 per day;50 per hour")

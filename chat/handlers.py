@@ -65,7 +65,9 @@ def _broadcast_presence() -> None:
 
 def _enter(connection: Connection, room: ChatRoom) -> list[str]:
     """Put the socket in the room, tell the others, and return the members."""
-    membership = chat_state().membership
+    state = chat_state()
+    membership = state.membership
+    state.stored_rooms[room.code] = room.id if room.persistent else None
     join_room(socket_room(room.code))
     if membership.join(room.code, connection.sid, connection.username):
         event = {"room": room.code, "user": connection.username, "ts": rooms.timestamp()}
@@ -139,6 +141,7 @@ def close_room_event(connection: Connection, payload: object) -> None:
     emit("room_closed", {"room": code, "ts": rooms.timestamp()}, to=socket_room(code))
     close_room(socket_room(code))
     chat_state().membership.close(code)
+    chat_state().stored_rooms.pop(code, None)
     audit("room_closed", target=code)
 
 
@@ -148,8 +151,8 @@ def send_message(connection: Connection, payload: object) -> dict[str, Any]:
     code, text = validation.room_message(payload)
     _require_member(connection, code)
     message = _new_message(code, connection.username, text)
-    if code != LOBBY and (room := rooms.find_room(code)).persistent:
-        rooms.save_message(room, message)
+    if room_id := chat_state().stored_rooms.get(code):
+        rooms.save_message(room_id, message)
     # Ephemeral text lives only in this emit: no variable, table or log keeps it after.
     emit("message", message, to=socket_room(code))
     return {"id": message["id"]}

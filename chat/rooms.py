@@ -101,12 +101,12 @@ def close_room(room: ChatRoom, username: str, is_admin: bool) -> None:
     db.session.commit()
 
 
-def save_message(room: ChatRoom, message: dict[str, str]) -> None:
+def save_message(room_id: int, message: dict[str, str]) -> None:
     """Keep a message of a persistent room (never called for ephemeral ones)."""
     created_at = datetime.fromisoformat(message["ts"])
     db.session.add(
         ChatMessage(
-            id=message["id"], room_id=room.id, username=message["user"],
+            id=message["id"], room_id=room_id, username=message["user"],
             text=message["text"], created_at=created_at,
         )
     )

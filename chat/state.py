@@ -21,14 +21,15 @@ FLOOD_WINDOW_SECONDS = 10.0
 TYPING_COOLDOWN_SECONDS = 2.0
 
 
-@dataclass
+@dataclass(slots=True)
 class Connection:
-    """One socket of this process: whose it is and its own event budget."""
+    """One socket of this process: whose it is, its event budget, when its session was checked."""
 
     sid: str
     username: str
     bucket: TokenBucket
     flood: FloodDetector
+    session_checked_at: float
 
 
 class ChatState:
@@ -49,6 +50,9 @@ class ChatState:
         self.clock = clock
         self.typing = Cooldown(TYPING_COOLDOWN_SECONDS, self.now)
         self._connections: dict[str, Connection] = {}
+        # Room code -> id of a persistent room (None: ephemeral), noted when a socket enters,
+        # so sending a message needs no database read to know whether to keep it.
+        self.stored_rooms: dict[str, int | None] = {}
         self._lock = threading.Lock()
         self._beating = False
 
@@ -63,6 +67,7 @@ class ChatState:
             username,
             TokenBucket(self.events_per_second, self.events_burst, self.now),
             FloodDetector(FLOOD_REFUSALS, FLOOD_WINDOW_SECONDS, self.now),
+            self.now(),
         )
         with self._lock:
             self._connections[sid] = connection

@@ -12,6 +12,8 @@ Clock = Callable[[], float]
 class TokenBucket:
     """Allow `rate` events per second on average, with bursts of up to `burst`."""
 
+    __slots__ = ("rate", "burst", "clock", "tokens", "stamp")
+
     def __init__(self, rate: float, burst: int, clock: Clock = time.monotonic) -> None:
         self.rate = rate
         self.burst = burst
@@ -33,15 +35,20 @@ class TokenBucket:
 class FloodDetector:
     """Counts refusals in a sliding window; a client past the limit is not a person typing."""
 
+    __slots__ = ("limit", "window", "clock", "_refusals")
+
     def __init__(self, limit: int, window: float, clock: Clock = time.monotonic) -> None:
         self.limit = limit
         self.window = window
         self.clock = clock
-        self._refusals: deque[float] = deque()
+        # Made on the first refusal: most sockets never get one, and thousands are held idle.
+        self._refusals: deque[float] | None = None
 
     def refused(self) -> bool:
         """Record one refusal; True once `limit` refusals fall within `window` seconds."""
         now = self.clock()
+        if self._refusals is None:
+            self._refusals = deque()
         self._refusals.append(now)
         while self._refusals[0] <= now - self.window:
             self._refusals.popleft()

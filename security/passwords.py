@@ -8,6 +8,7 @@ logins cannot take every core away from chat delivery.
 
 from __future__ import annotations
 
+import ctypes
 import sys
 import threading
 from collections.abc import Callable
@@ -24,6 +25,7 @@ ARGON2_MEMORY_KIB = 19 * 1024
 ARGON2_TIME_COST = 2
 ARGON2_PARALLELISM = 1
 MIN_PASSWORD_CHARS = 10
+M_MMAP_THRESHOLD = -3  # glibc mallopt parameter
 COMMON_PASSWORDS_FILE = Path(__file__).with_name("common_passwords.txt")
 
 
@@ -48,6 +50,19 @@ def check_policy(password: str, username: str) -> None:
         raise WeakPassword("La contraseña no puede contener el nombre de usuario.")
     if lowered in _COMMON or len(set(lowered)) < 3:
         raise WeakPassword("Esa contraseña es demasiado común; elija otra.")
+
+
+def release_large_allocations() -> None:
+    """Have glibc give large blocks (each hash's 19 MiB) back to the OS when freed.
+
+    Without it, every thread that ever hashed keeps its 19 MiB in its own malloc arena:
+    100 logins grew the eventlet server from 162 to 471 MiB.
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return
+    libc.mallopt(M_MMAP_THRESHOLD, 1024 * 1024)
 
 
 def _run_off_loop(func: Callable[..., T], *args: object) -> T:

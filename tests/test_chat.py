@@ -12,6 +12,7 @@ from flask import Flask
 from flask_socketio import SocketIOTestClient
 
 from chat import chat_status
+from chat.acks import SESSION_RECHECK_SECONDS
 from chat.presence import Membership, MemoryMembership
 from chat.presence_redis import RedisMembership
 from chat.throttle import Cooldown, FloodDetector, TokenBucket
@@ -395,11 +396,12 @@ def test_socket_closes_after_the_account_is_disabled_from_the_cli(app, users):
     assert not usuario.is_connected()
 
 
-def test_event_after_the_session_token_changed_is_refused(app, users):
+def test_event_after_the_session_token_changed_is_refused(app, users, clock):
     cliente = users.connect("cliente")
     with app.app_context():
-        find_user("cliente").rotate_session_token()  # no signal: the per-event check must catch it
+        find_user("cliente").rotate_session_token()  # no signal: the periodic check must catch it
         db.session.commit()
+    clock.advance(SESSION_RECHECK_SECONDS)
     assert ack(cliente, "send_message", {"room": "lobby", "text": "x"})["error"] == "forbidden"
     assert not cliente.is_connected()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import requests
 
-from app import create_app, server_options
+from app import HTTP_HEADROOM, create_app, server_options
 
 
 def test_python_app_py_serves_health_and_login(live_server):
@@ -22,7 +22,7 @@ def test_start_up_warns_about_demo_accounts_and_prints_addresses(live_server):
 def test_the_connection_ceiling_reaches_the_server(app, monkeypatch):
     monkeypatch.setenv("MAX_CONNECTIONS", "4321")
     configured = create_app("development")
-    assert server_options(configured)["max_size"] == 4321
+    assert server_options(configured)["max_size"] == 4321 + HTTP_HEADROOM
     configured.extensions["audit"].close()
 
 
