@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import aiohttp
 import pytest
@@ -11,6 +13,8 @@ import pytest
 from bench.common import login_form, post_login
 from bench.sioclient import SioClient, SocketIOError
 from tests.live_server import LiveServer
+
+T = TypeVar("T")
 
 
 def cookie_session() -> aiohttp.ClientSession:
@@ -42,8 +46,14 @@ async def refused_without_login(url: str) -> None:
         await SioClient(http, url).connect()
 
 
+def run_apart(coroutine: Coroutine[Any, Any, T]) -> T:
+    """asyncio.run in a thread of its own: Playwright's sync API keeps a loop in this one."""
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        return worker.submit(asyncio.run, coroutine).result(timeout=60)
+
+
 def test_client_handshakes_joins_sends_and_receives(live_server: LiveServer) -> None:
-    created, sent, message = asyncio.run(round_trip(live_server.url))
+    created, sent, message = run_apart(round_trip(live_server.url))
     assert created["ok"] and created["room"] == "banco"
     assert sent["ok"] and message["id"] == sent["id"]
     assert (message["room"], message["user"], message["text"]) == ("banco", "admin", "hola 1")
@@ -51,4 +61,4 @@ def test_client_handshakes_joins_sends_and_receives(live_server: LiveServer) -> 
 
 def test_client_reports_a_refused_connection(live_server: LiveServer) -> None:
     with pytest.raises(SocketIOError, match="refused"):
-        asyncio.run(refused_without_login(live_server.url))
+        run_apart(refused_without_login(live_server.url))
