@@ -12,8 +12,8 @@ import pytest
 
 from security.audit_query import MAX_LIMIT
 from tests.conftest import CSRF_META, AuthActions, read_audit
+from tests.live_server import DEMO_PASSWORDS
 
-PASSWORDS = {"admin": "admin123", "cliente": "cliente123", "usuario": "usuario123"}
 GOOD_PASSWORD = "caballo-bateria-grapa"
 ADMIN_ROUTES = [
     ("GET", "/admin"),
@@ -41,7 +41,7 @@ def users_by_name(client) -> dict[str, dict]:
 
 def logged_in_client(app, username: str, password: str | None = None):
     other = app.test_client()
-    answer = AuthActions(other).login(username, password or PASSWORDS[username])
+    answer = AuthActions(other).login(username, password or DEMO_PASSWORDS[username])
     assert answer.status_code == 302
     return other
 
@@ -59,7 +59,7 @@ def test_every_admin_route_is_in_the_access_table(app):
 @pytest.mark.parametrize("role", ["usuario", "cliente"])
 @pytest.mark.parametrize("method,path", ADMIN_ROUTES)
 def test_non_administrators_get_403_and_it_is_audited(app, auth, client, role, method, path):
-    auth.login(role, PASSWORDS[role])
+    auth.login(role, DEMO_PASSWORDS[role])
     answer = client.open(path, method=method, json={})
     assert answer.status_code == 403
     denied = [row for row in read_audit(app) if row["event"] == "access_denied"]

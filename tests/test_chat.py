@@ -13,28 +13,11 @@ from flask_socketio import SocketIOTestClient
 
 from chat import chat_status
 from chat.acks import SESSION_RECHECK_SECONDS
-from chat.presence import Membership, MemoryMembership
-from chat.presence_redis import RedisMembership
-from chat.throttle import Cooldown, FloodDetector, TokenBucket
 from extensions import db, socketio
 from security.accounts import find_user
 from tests.conftest import PiClient, read_audit
-
-PASSWORDS = {"admin": "admin123", "cliente": "cliente123", "usuario": "usuario123"}
-
-
-class FakeClock:
-    """A clock that moves only when told, for the chat's throttles."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        """Move time forward."""
-        self.now += seconds
+from tests.live_server import DEMO_PASSWORDS
+from tests.test_chat_core import FakeClock
 
 
 class ChatUsers:
@@ -47,7 +30,8 @@ class ChatUsers:
     def login(self, username: str) -> PiClient:
         """A Flask test client logged in through the real form."""
         http = self.app.test_client()
-        answer = http.post("/login", data={"username": username, "password": PASSWORDS[username]})
+        credentials = {"username": username, "password": DEMO_PASSWORDS[username]}
+        answer = http.post("/login", data=credentials)
         assert answer.status_code == 302, answer.status_code
         return http
 
@@ -157,7 +141,7 @@ def test_lobby_message_reaches_every_connected_user(users):
 
 
 def test_room_message_reaches_only_members(users):
-    admin, cliente, usuario = (users.connect(name) for name in PASSWORDS)
+    admin, cliente, usuario = (users.connect(name) for name in DEMO_PASSWORDS)
     make_room(admin)
     join(cliente)
     drain(admin, cliente, usuario)
@@ -177,7 +161,7 @@ def test_room_messages_arrive_in_the_order_sent(users, clock):
 
 
 def test_direct_message_reaches_only_the_pair(users):
-    admin, cliente, usuario = (users.connect(name) for name in PASSWORDS)
+    admin, cliente, usuario = (users.connect(name) for name in DEMO_PASSWORDS)
     drain(admin, cliente, usuario)
     answer = ack(cliente, "send_direct", {"to": "admin", "text": "privado"})
     for sock in (admin, cliente):
@@ -286,7 +270,7 @@ def test_sixth_join_is_locked_even_with_the_right_password(users):
 
 
 def test_room_lockout_is_per_user(users):
-    admin, cliente, usuario = (users.connect(name) for name in PASSWORDS)
+    admin, cliente, usuario = (users.connect(name) for name in DEMO_PASSWORDS)
     make_room(admin)
     for n in range(5):
         join(cliente, password=f"mala{n}")
@@ -425,106 +409,3 @@ def test_ephemeral_text_leaves_no_trace_in_database_or_logs(app, users, tmp_path
     logs = b"".join(p.read_bytes() for p in Path(app.config["LOG_DIR"]).rglob("*") if p.is_file())
     assert kept.encode() in database  # the scan does find text that is meant to be stored
     assert marker.encode() not in database and marker.encode() not in logs
-
-
-# --- pure cores -------------------------------------------------------------------------
-
-
-@pytest.fixture(params=["memory", "redis"])
-def membership(request: pytest.FixtureRequest) -> Iterator[Membership]:
-    """Each membership backend; Redis on its own key prefix, deleted after."""
-    if request.param == "memory":
-        yield MemoryMembership()
-        return
-    store = RedisMembership(request.getfixturevalue("redis_url"), prefix=f"t:{uuid.uuid4().hex}:")
-    yield store
-    _drop_keys(store)
-
-
-@pytest.fixture
-def two_processes(redis_url: str) -> Iterator[tuple[RedisMembership, RedisMembership]]:
-    """Two processes' views of one Redis membership."""
-    prefix = f"t:{uuid.uuid4().hex}:"
-    yield RedisMembership(redis_url, prefix), RedisMembership(redis_url, prefix)
-    _drop_keys(RedisMembership(redis_url, prefix))
-
-
-def _drop_keys(store: RedisMembership) -> None:
-    for key in store.redis.scan_iter(f"{store.prefix}*"):
-        store.redis.delete(key)
-
-
-def test_join_is_news_only_for_the_users_first_socket(membership):
-    assert membership.join("sala", "s1", "ana") is True
-    assert membership.join("sala", "s2", "ana") is False
-    assert membership.join("sala", "s3", "bea") is True
-    assert membership.members("sala") == ["ana", "bea"]
-
-
-def test_leave_is_news_only_when_the_users_last_socket_goes(membership):
-    membership.join("sala", "s1", "ana")
-    membership.join("sala", "s2", "ana")
-    assert membership.leave("sala", "s1", "ana") is False
-    assert membership.leave("sala", "s2", "ana") is True
-    assert membership.members("sala") == [] and membership.rooms_of("s2") == set()
-
-
-def test_leaving_a_room_never_joined_is_no_news(membership):
-    assert membership.leave("sala", "s1", "ana") is False
-
-
-def test_close_takes_every_socket_out(membership):
-    membership.join("sala", "s1", "ana")
-    membership.join("otra", "s1", "ana")
-    membership.close("sala")
-    assert membership.rooms_of("s1") == {"otra"} and membership.members("sala") == []
-
-
-def test_presence_is_lobby_membership(membership):
-    for sid, name in (("s1", "ana"), ("s2", "bea"), ("s3", "ana")):
-        membership.join("lobby", sid, name)
-    assert membership.online() == ["ana", "bea"]
-    assert sorted(membership.sids("ana")) == ["s1", "s3"]
-
-
-def test_sockets_of_a_process_that_stopped_beating_are_dropped(two_processes):
-    alive, dead = two_processes
-    dead.beat()
-    alive.join("lobby", "s1", "ana")
-    dead.join("lobby", "s2", "bea")
-    dead.join("sala", "s2", "bea")
-    dead.redis.delete(f"{dead.prefix}alive:{dead.host_id}")  # as if its key had expired
-    assert alive.beat() is True
-    assert alive.online() == ["ana"] and alive.members("sala") == []
-    assert alive.rooms_of("s2") == set()
-
-
-def test_sockets_of_a_beating_process_are_kept(two_processes):
-    first, second = two_processes
-    second.join("lobby", "s2", "bea")
-    second.beat()
-    assert first.beat() is False and first.online() == ["bea"]
-
-
-def test_token_bucket_allows_the_burst_then_the_rate():
-    clock = FakeClock()
-    bucket = TokenBucket(rate=10, burst=20, clock=clock)
-    assert [bucket.take() for _ in range(21)] == [True] * 20 + [False]
-    clock.advance(0.5)
-    assert [bucket.take() for _ in range(6)] == [True] * 5 + [False]
-
-
-def test_flood_detector_fires_only_within_the_window():
-    clock = FakeClock()
-    detector = FloodDetector(limit=3, window=10, clock=clock)
-    assert [detector.refused() for _ in range(2)] == [False, False]
-    clock.advance(10)
-    assert [detector.refused() for _ in range(3)] == [False, False, True]
-
-
-def test_cooldown_is_per_key():
-    clock = FakeClock()
-    cooldown = Cooldown(2, clock)
-    assert [cooldown.ready("a"), cooldown.ready("a"), cooldown.ready("b")] == [True, False, True]
-    clock.advance(2)
-    assert cooldown.ready("a")

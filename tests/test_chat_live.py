@@ -12,9 +12,8 @@ import requests
 import socketio
 
 from tests.conftest import CSRF_META
-from tests.live_server import LiveServer
+from tests.live_server import DEMO_PASSWORDS, LiveServer
 
-PASSWORDS = {"admin": "admin123", "cliente": "cliente123", "usuario": "usuario123"}
 WAIT_SECONDS = 10.0
 
 
@@ -26,7 +25,7 @@ class LiveChat:
         origin: str | None = None,
     ) -> None:
         self.server = server
-        self.http = http or server.session(username, PASSWORDS[username])
+        self.http = http or server.session(username, DEMO_PASSWORDS[username])
         self.inbox: queue.Queue[tuple[str, object]] = queue.Queue()
         # websocket-client sends the server's own URL as Origin unless told otherwise.
         options = {"origin": origin} if origin else {}
@@ -167,7 +166,7 @@ def test_room_message_crosses_processes_through_redis(two_servers, people):
 
 def test_logout_on_one_process_closes_the_socket_on_the_other(two_servers):
     first, second = two_servers
-    http = first.session("cliente", PASSWORDS["cliente"])
+    http = first.session("cliente", DEMO_PASSWORDS["cliente"])
     on_second = LiveChat(second, "cliente", http=http).connect()
     _logout(first, http)
     on_second.wait_disconnected()
