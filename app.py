@@ -31,6 +31,7 @@ from flask import Flask, Response, jsonify, redirect, render_template, request, 
 from flask_login import current_user, login_required
 from flask_migrate import upgrade
 from sqlalchemy.engine import make_url
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import chat
 import logging_
@@ -69,6 +70,7 @@ def create_app(config_name: str | None = None) -> Flask:
         message_queue=app.config["REDIS_URL"],
         cors_allowed_origins=app.config["ALLOWED_ORIGINS"] or None,
     )
+    trust_proxies(app)
     logging_.init_app(app)
     security.init_app(app)
     chat.init_app(app)
@@ -88,6 +90,16 @@ def make_data_dirs(app: Flask) -> None:
     url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def trust_proxies(app: Flask) -> None:
+    """Behind TRUSTED_PROXIES reverse proxies, take the client's address from their headers.
+
+    Wrapped outside Socket.IO's middleware, so sockets see the real address too.
+    """
+    hops = app.config["TRUSTED_PROXIES"]
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
 def register_pages(app: Flask) -> None:

@@ -74,6 +74,9 @@ class Config:
         )
         self.REDIS_URL = env_str("REDIS_URL")
         self.ALLOWED_ORIGINS = env_list("ALLOWED_ORIGINS")
+        # How many reverse proxies (nginx) stand in front: their X-Forwarded-For is trusted
+        # that many hops deep. 0 trusts none, so a client cannot fake its address directly.
+        self.TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)
         self.ADMIN_USER = env_str("ADMIN_USER", "admin")
         self.ADMIN_PASS = env_str("ADMIN_PASS")
         self.QUARANTINE_DIR = env_str("QUARANTINE_DIR", str(BASE_DIR / "cuarentena"))

@@ -191,3 +191,28 @@ def test_rate_limits_are_shared_through_redis(monkeypatch, app, redis_url):
     assert statuses == [200, 200, 200, 429]
     for one in (first, second):
         one.extensions["audit"].close()
+
+
+def test_login_limit_counts_each_client_behind_a_trusted_proxy(monkeypatch, app):
+    monkeypatch.setenv("TRUSTED_PROXIES", "1")
+    proxied = create_app("testing")
+    proxied.test_client_class = type(app.test_client())
+    browser = proxied.test_client()
+
+    def attempt(client_ip: str) -> int:
+        headers = {"X-Forwarded-For": client_ip}
+        data = {"username": "nadie", "password": "x"}
+        return browser.post("/login", data=data, headers=headers).status_code
+
+    assert [attempt("10.0.0.1") for _ in range(11)][-1] == 429
+    assert attempt("10.0.0.2") == 401
+    proxied.extensions["audit"].close()
+
+
+def test_forwarded_for_is_ignored_without_trusted_proxies(client):
+    def attempt(client_ip: str) -> int:
+        headers = {"X-Forwarded-For": client_ip}
+        return client.post("/login", data={"username": "nadie", "password": "x"},
+                           headers=headers).status_code
+
+    assert [attempt(f"10.0.0.{i}") for i in range(11)][-1] == 429
