@@ -44,6 +44,7 @@ class ClamdScanner:
     """Scanner backed by a clamd daemon on a unix socket or a TCP host:port."""
 
     name = "clamd"
+    blocks_loop = False
 
     def __init__(self, socket_path: str | None = None, host: str | None = None,
                  port: int = DEFAULT_CLAMD_PORT, timeout: float = DEFAULT_CLAMD_TIMEOUT,

@@ -43,6 +43,9 @@ class Scanner(Protocol):
     """What MicroNAS needs from a scanner."""
 
     name: str
+    # True when scanning is CPU and disk work of this process (run it off the event loop);
+    # False when it is socket I/O that the async framework already makes cooperative.
+    blocks_loop: bool
 
     def scan_file(self, path: str) -> ScanResult:
         """Scan the file at ``path``; raise ScannerUnavailable when there is no verdict."""
@@ -61,6 +64,7 @@ class BuiltinScanner:
     """Scanner without a daemon: the EICAR test string and a SHA-256 block list."""
 
     name = "builtin"
+    blocks_loop = True
 
     def __init__(self, blocklist_path: str | None = None,
                  chunk_size: int = SCAN_CHUNK_BYTES) -> None:

@@ -21,6 +21,7 @@ from nas.models import CLEAN, INFECTED, PENDING, StoredFile
 from nas.scanner import ScannerUnavailable, ScanResult
 from nas.state import nas_state
 from security.models import utcnow
+from security.offload import run_off_loop
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,9 @@ def scan_file(file_id: str, expected: str = PENDING, now: datetime | None = None
         _flag_missing(file_id)
         return True
     try:
-        result = state.scanner.scan_file(path)
+        scanner = state.scanner
+        result = (run_off_loop(scanner.scan_file, path) if scanner.blocks_loop
+                  else scanner.scan_file(path))
     except ScannerUnavailable as exc:
         log.warning("No verdict for file %s: %s", file_id, exc)
         if expected == PENDING:

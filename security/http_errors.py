@@ -34,9 +34,7 @@ def wants_json() -> bool:
     return best == "application/json"
 
 
-def error_response(
-    status: int, code: str | None = None, message: str | None = None, retry_after: int | None = None
-) -> Response:
+def error_response(status: int, code: str | None = None, message: str | None = None) -> Response:
     """Build the error answer in the form the client wants."""
     default_code, default_message = ERRORS.get(status, ERRORS[500])
     code, message = code or default_code, message or default_message
@@ -45,8 +43,6 @@ def error_response(
     else:
         response = Response(render_template("error.html", status=status, message=message))
     response.status_code = status
-    if retry_after:
-        response.headers["Retry-After"] = str(retry_after)
     return response
 
 
@@ -59,16 +55,9 @@ def _render_http_error(error: HTTPException) -> Response:
         )
     if status == 429:
         audit("rate_limited", target=request.path, outcome="refused", detail=str(error.description))
-        return error_response(429, retry_after=_retry_after(error))
+        # Flask-Limiter adds Retry-After with the breached window's real reset time.
+        return error_response(429)
     return error_response(status)
-
-
-def _retry_after(error: HTTPException) -> int:
-    """Seconds until the breached limit resets (Flask-Limiter also sets the header)."""
-    limit = getattr(error, "limit", None)
-    if limit is not None:
-        return max(1, int(limit.limit.get_expiry()))
-    return 60
 
 
 def _render_unexpected(error: Exception) -> Response:

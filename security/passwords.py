@@ -9,7 +9,6 @@ logins cannot take every core away from chat delivery.
 from __future__ import annotations
 
 import ctypes
-import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +16,8 @@ from typing import TypeVar
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from security.offload import run_off_loop
 
 T = TypeVar("T")
 
@@ -65,19 +66,6 @@ def release_large_allocations() -> None:
     libc.mallopt(M_MMAP_THRESHOLD, 1024 * 1024)
 
 
-def _run_off_loop(func: Callable[..., T], *args: object) -> T:
-    """Run a CPU-bound call in the async framework's OS thread pool when one is active."""
-    eventlet = sys.modules.get("eventlet")
-    if eventlet is not None and eventlet.patcher.is_monkey_patched("thread"):
-        from eventlet import tpool
-
-        return tpool.execute(func, *args)
-    gevent = sys.modules.get("gevent")
-    if gevent is not None and gevent.monkey.is_module_patched("threading"):
-        return gevent.get_hub().threadpool.apply(func, args)
-    return func(*args)
-
-
 class PasswordService:
     """Argon2id hashing with bounded concurrency; one per app."""
 
@@ -93,7 +81,7 @@ class PasswordService:
 
     def _bounded(self, func: Callable[..., T], *args: object) -> T:
         with self._slots:
-            return _run_off_loop(func, *args)
+            return run_off_loop(func, *args)
 
     def hash(self, password: str) -> str:
         """Hash a password off the loop."""

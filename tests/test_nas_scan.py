@@ -209,3 +209,22 @@ def test_rescans_go_in_batches_so_new_uploads_wait_little(app, client, blocklist
     assert rescan_outdated(app, limit=2) == 2
     assert rescan_outdated(app, limit=2) == 1
     assert rescan_outdated(app, limit=2) == 0
+
+
+@pytest.mark.parametrize("engine", ["builtin", "clamd"])
+def test_only_the_in_process_scanner_runs_off_the_event_loop(request, make_app, monkeypatch,
+                                                             engine):
+    """Hashing a 16 MiB file would freeze every socket; clamd's socket I/O is already green."""
+    import nas.scanning
+
+    offloaded = []
+
+    def spy(func, *args):
+        offloaded.append(func.__self__.name)
+        return func(*args)
+
+    monkeypatch.setattr(nas.scanning, "run_off_loop", spy)
+    socket = request.getfixturevalue("clamd").socket if engine == "clamd" else None
+    body = upload_as_cliente(make_app(socket), "notas.txt", b"hola\n")
+    assert body["status"] == "clean"
+    assert offloaded == (["builtin"] if engine == "builtin" else [])

@@ -216,3 +216,4 @@ def test_forwarded_for_is_ignored_without_trusted_proxies(client):
                            headers=headers).status_code
 
     assert [attempt(f"10.0.0.{i}") for i in range(11)][-1] == 429
+
