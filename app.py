@@ -24,7 +24,6 @@ import logging
 import socket
 import struct
 import sys
-from functools import partial
 from pathlib import Path
 
 from flask import Flask, Response, jsonify, redirect, render_template, request, url_for
@@ -33,14 +32,15 @@ from flask_migrate import upgrade
 from sqlalchemy.engine import make_url
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+import admin
 import chat
 import logging_
 import nas
 import security
 from config import BASE_DIR, ConfigError, load_config
+from errors import Refusal
 from extensions import csrf, db, limiter, migrate, socketio
 from logging_.applog import configure_app_logging
-from security import AccountError
 from security.accounts import seed_accounts
 from security.forms import LoginForm
 from security.login import authenticate, end_session, start_session
@@ -73,13 +73,9 @@ def create_app(config_name: str | None = None) -> Flask:
     trust_proxies(app)
     logging_.init_app(app)
     security.init_app(app)
-    chat.init_app(app)
+    chat.init_app(app)  # first: it subscribes to what MicroNAS's worker may announce
     nas.init_app(app)
-    # The admin panel (security/) reads chat and MicroNAS state without importing them.
-    app.extensions["status"] = {
-        "chat": partial(chat.chat_status, app),
-        "nas": partial(nas.nas_status, app),
-    }
+    admin.init_app(app)
     register_pages(app)
     return app
 
@@ -192,7 +188,7 @@ def main() -> None:
     try:
         app = create_app()
         seeded = prepare_database(app)
-    except (ConfigError, AccountError) as exc:
+    except (ConfigError, Refusal) as exc:
         sys.exit(f"PiChat no arranca: {exc}")
     if app.config["SEED_DEMO_USERS"]:
         log.warning(

@@ -1,25 +1,40 @@
-"""Settings for each mode, read from the process environment (and `.env` when present).
+"""Every setting, read from the process environment (and `.env` when present) and checked here.
 
-Parsing is strict: a malformed boolean or number raises at start-up instead of being
-guessed, because a silently wrong security setting is worse than a refusal to start.
+Parsing is strict: a malformed boolean, number, address or list raises ConfigError at
+start-up instead of being guessed, because a silently wrong security setting is worse
+than a refusal to start. `python app.py` turns a ConfigError into one line.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from dotenv import load_dotenv
+from limits import parse_many
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 BASE_DIR = Path(__file__).resolve().parent
 load_dotenv(BASE_DIR / ".env")
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
+_ALLOWED_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")
+_EXTENSION = re.compile(r"[a-z0-9]{1,16}")
+ASYNC_MODES = ("eventlet", "gevent")
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
 class ConfigError(RuntimeError):
     """A setting is missing or malformed; the server must not start."""
+
+
+def env_str(name: str, default: str | None = None) -> str | None:
+    """Read a string setting; an empty value counts as unset."""
+    value = os.environ.get(name, "").strip()
+    return value or default
 
 
 def env_bool(name: str, default: bool = False) -> bool:
@@ -35,15 +50,33 @@ def env_bool(name: str, default: bool = False) -> bool:
     raise ConfigError(f"{name} must be true or false, not {raw!r}")
 
 
-def env_int(name: str, default: int) -> int:
-    """Read an integer setting; a non-number raises ConfigError."""
+def env_int(name: str, default: int, minimum: int = 0, maximum: int | None = None) -> int:
+    """Read a whole number within [minimum, maximum]; anything else raises ConfigError."""
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+    if value < minimum or (maximum is not None and value > maximum):
+        bounds = f"from {minimum} to {maximum}" if maximum is not None else f"at least {minimum}"
+        raise ConfigError(f"{name} must be {bounds}, not {value}")
+    return value
+
+
+def env_positive(name: str, default: float) -> float:
+    """Read a number above zero (fractions allowed); anything else raises ConfigError."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, not {raw!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise ConfigError(f"{name} must be above zero, not {raw!r}")
+    return value
 
 
 def env_list(name: str) -> list[str]:
@@ -51,74 +84,190 @@ def env_list(name: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
 
 
-def env_str(name: str, default: str | None = None) -> str | None:
-    """Read a string setting; an empty value counts as unset."""
-    value = os.environ.get(name, "").strip()
-    return value or default
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    """Read one of `choices`; anything else raises ConfigError."""
+    value = env_str(name, default)
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
+def env_rate_limits(name: str, default: str) -> str:
+    """Read a Flask-Limiter limit string such as '200 per day;50 per hour'."""
+    value = env_str(name, default)
+    try:
+        if parse_many(value):
+            return value
+    except ValueError:
+        pass
+    raise ConfigError(f"{name} must look like '200 per day;50 per hour', not {value!r}")
+
+
+def env_database_url(name: str, default: str) -> str:
+    """Read an SQLAlchemy database URL; one it cannot parse raises ConfigError."""
+    value = env_str(name, default)
+    try:
+        make_url(value)
+    except ArgumentError:
+        raise ConfigError(f"{name} is not a database URL: {value!r}") from None
+    return value
+
+
+def env_redis_url(name: str) -> str | None:
+    """Read a Redis URL (redis://, rediss:// or unix://), or None when unset."""
+    value = env_str(name)
+    if value is not None and not value.startswith(REDIS_SCHEMES):
+        raise ConfigError(f"{name} must start with {', '.join(REDIS_SCHEMES)}, not {value!r}")
+    return value
+
+
+def env_allowed_types(name: str) -> dict[str, frozenset[str]] | None:
+    """Read 'application/pdf:pdf;image/jpeg:jpg,jpeg' into type -> extensions, or None."""
+    spec = env_str(name)
+    if spec is None:
+        return None
+    allowed: dict[str, frozenset[str]] = {}
+    for entry in spec.split(";"):
+        mime, colon, extension_list = entry.strip().lower().partition(":")
+        extensions = frozenset(extension.strip() for extension in extension_list.split(","))
+        if not colon or not _ALLOWED_TYPE.fullmatch(mime):
+            raise ConfigError(f"{name} entry is not 'type/subtype:ext[,ext]': {entry!r}")
+        if not all(_EXTENSION.fullmatch(extension) for extension in extensions):
+            raise ConfigError(f"{name} entry {entry!r} has a malformed extension")
+        if mime in allowed:
+            raise ConfigError(f"{name} lists {mime} twice")
+        allowed[mime] = extensions
+    return allowed
+
+
+def env_existing_file(name: str) -> str | None:
+    """Read the path of a file that must exist and be readable, or None when unset."""
+    value = env_str(name)
+    if value is not None and not os.access(value, os.R_OK):
+        raise ConfigError(f"{name} names a file that cannot be read: {value}")
+    return value
+
+
+def outside_static(name: str, folder: str) -> str:
+    """Refuse a data folder inside static/, whose files anyone can fetch without logging in."""
+    static = os.path.realpath(BASE_DIR / "static")
+    if os.path.commonpath([os.path.realpath(folder), static]) == static:
+        raise ConfigError(f"{name} must not be inside {static}: its files would be served")
+    return folder
 
 
 class Config:
     """Settings shared by every mode."""
 
-    ENV_NAME = "base"
-
     def __init__(self) -> None:
+        self._server()
+        self._storage()
+        self._accounts_and_limits()
+        self._files()
+        self._audit()
+        self._cookies_and_forms()
+
+    def _server(self) -> None:
         self.SECRET_KEY = env_str("SECRET_KEY")
+        # Werkzeug's debugger runs any code a visitor types: never outside a developer's desk.
         self.DEBUG = env_bool("DEBUG")
         self.HOST = env_str("HOST", "0.0.0.0")
-        self.PORT = env_int("PORT", 8080)
-        self.MAX_CONNECTIONS = env_int("MAX_CONNECTIONS", 5000)
-        self.ASYNC_MODE = env_str("PICHAT_ASYNC_MODE", "eventlet")
-        self.SQLALCHEMY_DATABASE_URI = env_str(
-            "DATABASE_URL", f"sqlite:///{BASE_DIR / 'instance' / 'pichat.db'}"
-        )
-        self.REDIS_URL = env_str("REDIS_URL")
+        self.PORT = env_int("PORT", 8080, minimum=1, maximum=65535)
+        # eventlet stops answering HTTP past its default 1024 sockets; chat holds one each.
+        self.MAX_CONNECTIONS = env_int("MAX_CONNECTIONS", 5000, minimum=1)
+        self.ASYNC_MODE = env_choice("PICHAT_ASYNC_MODE", "eventlet", ASYNC_MODES)
+        self.REDIS_URL = env_redis_url("REDIS_URL")
+        # Socket.IO refuses other origins: another site open in a staff browser must not
+        # be able to chat with that person's session (cross-site WebSocket hijacking).
         self.ALLOWED_ORIGINS = env_list("ALLOWED_ORIGINS")
         # How many reverse proxies (nginx) stand in front: their X-Forwarded-For is trusted
         # that many hops deep. 0 trusts none, so a client cannot fake its address directly.
         self.TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)
+        self.TLS_CERT = env_existing_file("TLS_CERT")
+        self.TLS_KEY = env_existing_file("TLS_KEY")
+        if bool(self.TLS_CERT) != bool(self.TLS_KEY):
+            raise ConfigError("TLS_CERT and TLS_KEY go together: set both or neither")
+
+    def _storage(self) -> None:
+        self.INSTANCE_DIR = env_str("INSTANCE_DIR", str(BASE_DIR / "instance"))
+        self.SQLALCHEMY_DATABASE_URI = env_database_url(
+            "DATABASE_URL", f"sqlite:///{Path(self.INSTANCE_DIR) / 'pichat.db'}"
+        )
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.QUARANTINE_DIR = outside_static(
+            "QUARANTINE_DIR", env_str("QUARANTINE_DIR", str(BASE_DIR / "cuarentena"))
+        )
+        self.LOG_DIR = outside_static("LOG_DIR", env_str("LOG_DIR", str(BASE_DIR / "logs")))
+
+    def _accounts_and_limits(self) -> None:
         self.ADMIN_USER = env_str("ADMIN_USER", "admin")
         self.ADMIN_PASS = env_str("ADMIN_PASS")
-        self.QUARANTINE_DIR = env_str("QUARANTINE_DIR", str(BASE_DIR / "cuarentena"))
-        self.LOG_DIR = env_str("LOG_DIR", str(BASE_DIR / "logs"))
-        self.AUDIT_KEY = env_str("AUDIT_KEY")
-        self.CLAMD_SOCKET = env_str("CLAMD_SOCKET")
-        self.CLAMD_HOST = env_str("CLAMD_HOST")
-        self.CLAMD_PORT = env_int("CLAMD_PORT", 3310)
-        self.CLAMD_TIMEOUT = env_int("CLAMD_TIMEOUT", 30)
-        self.SCAN_BLOCKLIST = env_str("SCAN_BLOCKLIST")
-        self.SCAN_RETRY_SECONDS = env_int("SCAN_RETRY_SECONDS", 30)
-        self.MAX_UPLOAD_MB = env_int("MAX_UPLOAD_MB", 16)
-        self.ALLOWED_TYPES = env_str("ALLOWED_TYPES")
+        self.SEED_DEMO_USERS = False
         # Each login holds a core for ~20 ms; leave one core to the event loop.
         self.PASSWORD_HASH_CONCURRENCY = env_int(
-            "PASSWORD_HASH_CONCURRENCY", max(1, (os.cpu_count() or 2) - 1)
+            "PASSWORD_HASH_CONCURRENCY", max(1, (os.cpu_count() or 2) - 1), minimum=1
         )
-        self.TLS_CERT = env_str("TLS_CERT")
-        self.TLS_KEY = env_str("TLS_KEY")
-        self.RATELIMIT_DEFAULT = env_str("RATELIMIT_DEFAULT", "200 per day;50 per hour")
+        # Per IP when anonymous, per account otherwise: one client cannot exhaust the server.
+        self.RATELIMIT_DEFAULT = env_rate_limits("RATELIMIT_DEFAULT", "200 per day;50 per hour")
         self.RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.RATELIMIT_HEADERS_ENABLED = True
-        self.CHAT_EVENTS_PER_SECOND = env_int("CHAT_EVENTS_PER_SECOND", 10)
-        self.CHAT_EVENTS_BURST = env_int("CHAT_EVENTS_BURST", 20)
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        # A person types a few events a second; a script sending more only burns the loop.
+        self.CHAT_EVENTS_PER_SECOND = env_int("CHAT_EVENTS_PER_SECOND", 10, minimum=1)
+        self.CHAT_EVENTS_BURST = env_int("CHAT_EVENTS_BURST", 20, minimum=1)
+
+    def _files(self) -> None:
+        # Bounds one upload's disk use and the time a scan of it takes.
+        self.MAX_UPLOAD_MB = env_int("MAX_UPLOAD_MB", 16, minimum=1)
+        # Werkzeug's cap on a whole request body: the file plus 1 MB for the multipart
+        # envelope (boundaries, part headers, the CSRF field), so a file of exactly
+        # MAX_UPLOAD_MB fits; the quarantine enforces the file's own limit byte-exact.
+        self.MAX_CONTENT_LENGTH = (self.MAX_UPLOAD_MB + 1) * 1024 * 1024
+        # None: MicroNAS's own allow-list. Executables, scripts and markup are refused
+        # whatever this says (nas/sniff.py checks it at start).
+        self.ALLOWED_TYPES = env_allowed_types("ALLOWED_TYPES")
+        self.CLAMD_SOCKET = env_str("CLAMD_SOCKET")
+        self.CLAMD_HOST = env_str("CLAMD_HOST")
+        if self.CLAMD_SOCKET and self.CLAMD_HOST:
+            raise ConfigError("set CLAMD_SOCKET or CLAMD_HOST, not both")
+        self.CLAMD_PORT = env_int("CLAMD_PORT", 3310, minimum=1, maximum=65535)
+        # A hung daemon must not hold a scan forever: past this the file stays pending.
+        self.CLAMD_TIMEOUT = env_positive("CLAMD_TIMEOUT", 30.0)
+        self.SCAN_BLOCKLIST = env_existing_file("SCAN_BLOCKLIST")
+        # Scanner down: pending files are retried this often (doubling up to 8 times it).
+        self.SCAN_RETRY_SECONDS = env_int("SCAN_RETRY_SECONDS", 30, minimum=1)
+        # Tests scan in the request (inline) or drive passes themselves (no background task).
+        self.NAS_SCAN_INLINE = False
+        self.NAS_BACKGROUND_SCAN = True
+
+    def _audit(self) -> None:
+        # Without a key anyone who can edit the file could recompute the HMAC chain.
+        self.AUDIT_KEY = env_str("AUDIT_KEY")
+        # Rotation bounds the trail's disk use: AUDIT_MAX_MB × (AUDIT_BACKUP_COUNT + 1).
+        self.AUDIT_MAX_MB = env_positive("AUDIT_MAX_MB", 10.0)
+        self.AUDIT_BACKUP_COUNT = env_int("AUDIT_BACKUP_COUNT", 5, minimum=1)
+        # Rows wait in memory at most this many or this long; security events never wait.
+        self.AUDIT_BUFFER_ROWS = 100
+        self.AUDIT_FLUSH_SECONDS = 1.0
+
+    def _cookies_and_forms(self) -> None:
+        # JavaScript never reads the session cookie (an injected script cannot steal it),
+        # and other sites' forms do not send it (CSRF's first line).
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.REMEMBER_COOKIE_HTTPONLY = True
         self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        # CSRF tokens never expire: the chat page stays open for days, and the token is
+        # bound to the session, which ends on logout or any change to the account.
         self.WTF_CSRF_TIME_LIMIT = None
-        self.SEED_DEMO_USERS = False
-        self.MAX_CONTENT_LENGTH = (self.MAX_UPLOAD_MB + 1) * 1024 * 1024
 
     def validate(self) -> None:
-        """Refuse settings that would make this mode unsafe."""
+        """Refuse settings that would make this mode unsafe; resolve derived keys."""
+        self.AUDIT_KEY = self.AUDIT_KEY or self.SECRET_KEY
 
 
 class DevelopmentConfig(Config):
     """Local use: demo accounts, a throwaway key when none is set."""
-
-    ENV_NAME = "development"
 
     def __init__(self) -> None:
         super().__init__()
@@ -129,22 +278,20 @@ class DevelopmentConfig(Config):
 class TestingConfig(DevelopmentConfig):
     """The test suite: demo accounts and every protection on, as in production."""
 
-    ENV_NAME = "testing"
-
     def __init__(self) -> None:
         super().__init__()
         self.TESTING = True
         # In-process tests drive sockets through Flask-SocketIO's test client, unpatched.
         self.ASYNC_MODE = "threading"
+        self.NAS_BACKGROUND_SCAN = False
 
 
 class ProductionConfig(Config):
     """Real deployments: a secret key is required and debug is refused."""
 
-    ENV_NAME = "production"
-
     def __init__(self) -> None:
         super().__init__()
+        # Cookies travel only over HTTPS: on plain HTTP anyone on the LAN could copy them.
         self.SESSION_COOKIE_SECURE = True
         self.REMEMBER_COOKIE_SECURE = True
 
@@ -154,6 +301,7 @@ class ProductionConfig(Config):
             raise ConfigError("SECRET_KEY is required in production (set it in .env)")
         if self.DEBUG:
             raise ConfigError("DEBUG must be off in production: it exposes tracebacks")
+        super().validate()
 
 
 CONFIGS: dict[str, type[Config]] = {

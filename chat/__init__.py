@@ -1,7 +1,8 @@
 """Real-time chat over Socket.IO: the lobby, rooms with a code and password, direct messages.
 
 ``init_app(app)`` puts the per-app ChatState at ``app.extensions["chat"]``, registers the
-Socket.IO handlers and closes a user's sockets when ``security.session_ended`` fires.
+Socket.IO handlers, closes a user's sockets when ``security.session_ended`` fires and
+passes MicroNAS's signals on to the browsers.
 """
 
 from __future__ import annotations
@@ -10,22 +11,13 @@ from flask import Flask
 
 # The group chat every connected user is in; reserved, so no room can take the code.
 LOBBY = "lobby"
-# Administrators' sockets also join this room: MicroNAS sends its infected-file alerts here.
+# Administrators' sockets also join this room: infected-file alerts go only here.
 ADMINS = "admins"
-
-
-class ChatError(Exception):
-    """A client event was refused; ``code`` is the DESIGN.md ack error code."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 def init_app(app: Flask) -> None:
     """Create the app's chat state, register the handlers and the session-end receiver."""
-    from chat import handlers, models  # noqa: F401  (models: tables for the metadata)
+    from chat import file_events, handlers, models  # noqa: F401  (models: tables for the metadata)
     from chat.presence import MemoryMembership
     from chat.presence_redis import RedisMembership
     from chat.state import ChatState
@@ -43,17 +35,5 @@ def init_app(app: Flask) -> None:
     # Blinker keeps only a weak reference: app.extensions holds the strong one.
     session_ended.connect(state.end_user_sockets, sender=app)
     handlers.register(socketio)
+    file_events.subscribe(app)
 
-
-def chat_status(app: Flask) -> dict[str, object]:
-    """Who is online and every room with its member count, for the admin panel (no text)."""
-    from chat.rooms import all_rooms
-
-    membership = app.extensions["chat"].membership
-    with app.app_context():
-        rooms = [
-            {"room": room.code, "members": len(membership.members(room.code)),
-             "persistent": room.persistent}
-            for room in all_rooms()
-        ]
-    return {"online": membership.online(), "rooms": rooms}

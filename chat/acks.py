@@ -17,10 +17,9 @@ from typing import Any
 from flask import current_app, request
 from flask_login import current_user
 
-from chat import ChatError
 from chat.state import ChatState, Connection
+from errors import Refusal
 from logging_ import audit
-from sanitization import SanitizationError
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +56,8 @@ def client_event(handler: Handler) -> Callable[..., Ack]:
         payload = args[0] if len(args) == 1 else _MISSING
         try:
             return {"ok": True, **(handler(connection, payload) or {})}
-        except (ChatError, SanitizationError) as exc:
-            return failure(exc.code, exc.message)
+        except Refusal as refusal:
+            return failure(refusal.code, refusal.message)
 
     return on_event
 

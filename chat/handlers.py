@@ -9,10 +9,11 @@ from flask import request
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, SocketIO, close_room, emit, join_room, leave_room
 
-from chat import ADMINS, LOBBY, ChatError, rooms, validation
+from chat import ADMINS, LOBBY, rooms, validation
 from chat.acks import chat_state, client_event, on_unexpected_error
 from chat.models import ChatRoom
 from chat.state import Connection
+from errors import Refusal, bad_request
 from logging_ import audit
 from security.accounts import find_user
 
@@ -85,7 +86,7 @@ def _leave(connection: Connection, code: str) -> None:
 
 def _require_member(connection: Connection, code: str) -> None:
     if code != LOBBY and not chat_state().membership.is_member(code, connection.sid):
-        raise ChatError("forbidden", "No está en esa sala.")
+        raise Refusal(403, "forbidden", "No está en esa sala.")
 
 
 def _new_message(room: str, username: str, text: str) -> dict[str, str]:
@@ -112,7 +113,7 @@ def join_room_event(connection: Connection, payload: object) -> dict[str, Any]:
     try:
         room = rooms.find_room(code)
         rooms.check_password(room, connection.username, password)
-    except ChatError as exc:
+    except Refusal as exc:
         audit("room_join_failed", target=code, outcome=exc.code)
         raise
     members = _enter(connection, room)
@@ -125,7 +126,7 @@ def leave_room_event(connection: Connection, payload: object) -> None:
     """leave_room {room} -> {}; the lobby cannot be left."""
     code = validation.room_ref(payload)
     if code == LOBBY:
-        raise ChatError("bad_request", "No se puede salir de la sala general.")
+        raise bad_request("No se puede salir de la sala general.")
     _require_member(connection, code)
     leave_room(socket_room(code))
     _leave(connection, code)
@@ -136,7 +137,7 @@ def close_room_event(connection: Connection, payload: object) -> None:
     """close_room {room} -> {}; members get room_closed and are taken out."""
     code = validation.room_ref(payload)
     if code == LOBBY:
-        raise ChatError("forbidden", "La sala general no se puede cerrar.")
+        raise Refusal(403, "forbidden", "La sala general no se puede cerrar.")
     rooms.close_room(rooms.find_room(code), connection.username, current_user.is_admin)
     emit("room_closed", {"room": code, "ts": rooms.timestamp()}, to=socket_room(code))
     close_room(socket_room(code))
@@ -164,7 +165,7 @@ def send_direct(connection: Connection, payload: object) -> dict[str, Any]:
     to, text = validation.direct_message(payload)
     recipient = find_user(to)
     if recipient is None or not recipient.active:
-        raise ChatError("not_found", "No existe ese usuario.")
+        raise Refusal(404, "not_found", "No existe ese usuario.")
     pair = sorted((connection.username, recipient.username))
     message = _new_message("dm:" + ":".join(pair), connection.username, text)
     emit("message", message, to=[user_room(name) for name in pair])
@@ -185,7 +186,7 @@ def typing(connection: Connection, payload: object) -> None:
 @client_event
 def unknown_event(connection: Connection, payload: object) -> None:
     """Any event the contract does not name."""
-    raise ChatError("bad_request", "Evento desconocido.")
+    raise bad_request("Evento desconocido.")
 
 
 def on_any_event(event: object, *args: object) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from extensions import db
-from security.models import utcnow
+from security.clock import utcnow
 
 
 class ChatRoom(db.Model):

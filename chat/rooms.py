@@ -8,11 +8,12 @@ from flask import current_app
 from sqlalchemy import Select
 from sqlalchemy.exc import IntegrityError
 
-from chat import LOBBY, ChatError
+from chat import LOBBY
 from chat.models import ChatMessage, ChatRoom, RoomJoinFailures
+from errors import Refusal
 from extensions import db
-from security.lockout import count_failure
-from security.models import as_utc, utcnow
+from security.clock import as_utc, utcnow
+from security.lockout import count_failure, seconds_left, wait_message
 
 # Five guesses per user per room, then 15 minutes out: a room password of even a few
 # words cannot be guessed online before the members notice.
@@ -33,10 +34,10 @@ def _by_code(code: str) -> Select[tuple[ChatRoom]]:
 
 
 def find_room(code: str) -> ChatRoom:
-    """The room with this code, or ChatError not_found."""
+    """The room with this code, or a not_found refusal."""
     room = db.session.scalar(_by_code(code))
     if room is None:
-        raise ChatError("not_found", "No existe una sala con ese código.")
+        raise Refusal(404, "not_found", "No existe una sala con ese código.")
     return room
 
 
@@ -46,8 +47,8 @@ def all_rooms() -> list[ChatRoom]:
 
 
 def create_room(code: str, password: str, persistent: bool, creator: str) -> ChatRoom:
-    """Register a room; ChatError exists when the code is taken (or is the lobby)."""
-    taken = ChatError("exists", "Ya existe una sala con ese código.")
+    """Register a room; an exists refusal when the code is taken (or is the lobby)."""
+    taken = Refusal(409, "exists", "Ya existe una sala con ese código.")
     # Checked before hashing: a taken code must not cost an Argon2 run.
     if code.lower() == LOBBY or db.session.scalar(_by_code(code)) is not None:
         raise taken
@@ -69,17 +70,15 @@ def check_password(room: ChatRoom, username: str, password: str) -> None:
     """Accept the right password unless locked; raise locked or wrong_password."""
     record = db.session.get(RoomJoinFailures, (room.id, username))
     now = utcnow()
-    locked_until = as_utc(record.locked_until) if record else None
-    if locked_until is not None and locked_until > now:
-        minutes = max(1, int((locked_until - now).total_seconds() + 59) // 60)
-        raise ChatError("locked", f"Demasiados intentos. Inténtelo de nuevo en {minutes} min.")
+    if locked := seconds_left(record.locked_until if record else None, now):
+        raise Refusal(429, "locked", wait_message(locked))
     if current_app.extensions["passwords"].verify(room.password_hash, password):
         if record is not None:
             db.session.delete(record)
             db.session.commit()
         return
     _record_failure(record or RoomJoinFailures(room_id=room.id, username=username), now)
-    raise ChatError("wrong_password", "Contraseña de sala incorrecta.")
+    raise Refusal(403, "wrong_password", "Contraseña de sala incorrecta.")
 
 
 def _record_failure(record: RoomJoinFailures, now: datetime) -> None:
@@ -94,7 +93,9 @@ def _record_failure(record: RoomJoinFailures, now: datetime) -> None:
 def close_room(room: ChatRoom, username: str, is_admin: bool) -> None:
     """Delete the room, its history and its lockouts; only its creator or an administrator."""
     if not is_admin and room.created_by != username:
-        raise ChatError("forbidden", "Solo quien creó la sala o un administrador puede cerrarla.")
+        raise Refusal(
+            403, "forbidden", "Solo quien creó la sala o un administrador puede cerrarla."
+        )
     db.session.execute(db.delete(ChatMessage).where(ChatMessage.room_id == room.id))
     db.session.execute(db.delete(RoomJoinFailures).where(RoomJoinFailures.room_id == room.id))
     db.session.delete(room)

@@ -1,4 +1,4 @@
-"""Client event payloads checked and cleaned into plain values, or ChatError/SanitizationError.
+"""Client event payloads checked and cleaned into plain values, or a Refusal.
 
 A payload may be anything JSON can carry (None, a list, a number, a 500 KB string);
 each function here either returns clean values or raises an error the ack reports.
@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chat import LOBBY, ChatError
+from chat import LOBBY
+from errors import Refusal, bad_request
 from sanitization.names import clean_room_code, clean_username
 from sanitization.text import clean_message_text
 
@@ -28,19 +29,19 @@ class Field:
 def parse(payload: object, fields: dict[str, Field]) -> dict[str, object]:
     """The declared keys of an object payload, type-checked; unknown keys are ignored."""
     if not isinstance(payload, dict):
-        raise ChatError("bad_request", "El evento debe llevar un objeto JSON.")
+        raise bad_request("El evento debe llevar un objeto JSON.")
     values: dict[str, object] = {}
     for name, field in fields.items():
         if name not in payload:
             if field.required:
-                raise ChatError("bad_request", f"Falta el campo '{name}'.")
+                raise bad_request(f"Falta el campo '{name}'.")
             continue
         value = payload[name]
         # type() rather than isinstance(): JSON true must not pass as a number, nor 1 as true.
         if type(value) is not field.kind:
-            raise ChatError("bad_request", f"El campo '{name}' no tiene el tipo esperado.")
+            raise bad_request(f"El campo '{name}' no tiene el tipo esperado.")
         if field.max_chars is not None and len(value) > field.max_chars:
-            raise ChatError("too_long", f"El campo '{name}' es demasiado largo.")
+            raise Refusal(400, "too_long", f"El campo '{name}' es demasiado largo.")
         values[name] = value
     return values
 
@@ -51,7 +52,7 @@ _TEXT = Field(str)  # clean_message_text refuses oversized text before any other
 
 def _password(value: object) -> str:
     if not value:
-        raise ChatError("bad_request", "La contraseña de la sala no puede estar vacía.")
+        raise bad_request("La contraseña de la sala no puede estar vacía.")
     return str(value)
 
 

@@ -41,7 +41,7 @@ def configure_app_logging(app: Flask) -> None:
         if handler.get_name() in (_STDERR_NAME, _FILE_NAME):
             root.removeHandler(handler)
             handler.close()
-    log_dir = app.config.get("LOG_DIR") or os.path.join(app.root_path, "logs")
+    log_dir = app.config["LOG_DIR"]
     os.makedirs(log_dir, exist_ok=True)
     file_handler = RotatingFileHandler(
         os.path.join(log_dir, APP_LOG_NAME),

@@ -15,6 +15,7 @@ import weakref
 
 from logging_ import shutdown
 from logging_.chain import RawRow, RowEncoder
+from logging_.events import AUDIT_EVENTS
 from logging_.trail import TrailFile
 
 # Written synchronously inside log(): a crash right after one must not lose it.
@@ -34,6 +35,7 @@ SECURITY_EVENTS = frozenset(
 MAX_PENDING_ROWS = 100_000
 
 _log = logging.getLogger(__name__)
+_KNOWN_EVENTS = frozenset(AUDIT_EVENTS)
 
 
 class AuditLogger:
@@ -73,6 +75,9 @@ class AuditLogger:
         detail: str = "",
     ) -> None:
         """Queue one audit row; security events are written before this returns."""
+        if event not in _KNOWN_EVENTS:
+            # A name the admin filter does not offer would be a row nobody can find.
+            raise ValueError(f"unknown audit event {event!r}: add it to logging_/events.py")
         row = (time.time_ns(), event, user, ip, target, outcome, detail)
         with self._lock:
             self._buf.append(row)

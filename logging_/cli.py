@@ -4,7 +4,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from logging_ import audit_dir, audit_key
+from logging_ import audit_key
 from logging_.verify import verify
 
 audit_cli = AppGroup("audit", help="Registro de auditoría.")
@@ -18,7 +18,7 @@ def verify_command() -> None:
     if logger is not None:
         logger.flush()
         filename = logger.filename
-    result = verify(audit_dir(current_app), audit_key(current_app.config), filename)
+    result = verify(current_app.config["LOG_DIR"], audit_key(current_app.config), filename)
     if not result.ok:
         click.echo(f"fallo: {result.file}, línea {result.line}: {result.reason}", err=True)
         raise click.exceptions.Exit(1)

@@ -2,73 +2,72 @@
 
 ``init_app(app)`` puts the per-app NasState at ``app.extensions["nas"]``, registers the
 routes, reconciles the quarantine with the files table and starts the background scanner.
+What MicroNAS has to tell others (a new file, a verdict) goes out as nas.signals.
 """
 
 from __future__ import annotations
 
-import os
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 
+from errors import Refusal
 
-class NasError(Exception):
-    """A file request was refused; ``status`` and ``code`` say how the edge answers."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-
-
-class NasConfigError(RuntimeError):
-    """The MicroNAS settings are unsafe; the server must not start."""
+if TYPE_CHECKING:
+    from nas.scan_result import Scanner
 
 
 def init_app(app: Flask) -> None:
     """Build quarantine, scanner and worker, register the routes, reconcile, start scanning."""
     from nas import models, routes  # noqa: F401  (models: the table for the metadata)
+    from nas.files import reconcile_storage
     from nas.quarantine import Quarantine
-    from nas.scanner import build_scanner
-    from nas.sniff import DEFAULT_ALLOWED, parse_allowlist
+    from nas.scan_queue import scan_pass
     from nas.state import NasState
-    from nas.worker import ScanWorker, reconcile_storage
+    from nas.worker import ScanWorker, schema_ready
 
-    refuse_public_quarantine(app)
-    spec = app.config.get("ALLOWED_TYPES")
     state = NasState(
         quarantine=Quarantine(app.config["QUARANTINE_DIR"]),
         scanner=build_scanner(app.config),
-        allowed=parse_allowlist(spec) if spec else DEFAULT_ALLOWED,
+        allowed=allowed_types(app.config["ALLOWED_TYPES"]),
         max_bytes=app.config["MAX_UPLOAD_MB"] * 1024 * 1024,
-        worker=ScanWorker(app),
+        worker=ScanWorker(app, scan_pass, app.config["SCAN_RETRY_SECONDS"]),
     )
     app.extensions["nas"] = state
     app.register_blueprint(routes.bp)
-    reconcile_storage(app)
-    # Tests drive scanning themselves (scan_pending) instead of racing a background task.
-    if app.config.get("NAS_BACKGROUND_SCAN", not app.testing):
+    with app.app_context():
+        if schema_ready():
+            reconcile_storage()
+    if app.config["NAS_BACKGROUND_SCAN"]:
         state.worker.start()
 
 
-def refuse_public_quarantine(app: Flask) -> None:
-    """Refuse a QUARANTINE_DIR inside the static folder, whose files anyone can fetch."""
-    base = os.path.realpath(app.config["QUARANTINE_DIR"])
-    static = os.path.realpath(app.static_folder or "")
-    if os.path.commonpath([base, static]) == static:
-        raise NasConfigError(f"QUARANTINE_DIR must not be inside {static}: it would be served")
+def build_scanner(config: Mapping[str, Any]) -> Scanner:
+    """ClamdScanner when CLAMD_SOCKET or CLAMD_HOST is set, else the built-in scanner."""
+    from nas.builtin_scanner import BuiltinScanner
+    from nas.clamd import ClamdScanner
 
-
-def nas_status(app: Flask) -> dict[str, object]:
-    """File counts by status and the scanner in use, for the admin panel."""
-    from nas.scanner import ScannerUnavailable
-    from nas.service import status_counts
-
-    scanner = app.extensions["nas"].scanner
+    if config["CLAMD_SOCKET"]:
+        return ClamdScanner(config["CLAMD_SOCKET"], timeout=config["CLAMD_TIMEOUT"])
+    if config["CLAMD_HOST"]:
+        address = (config["CLAMD_HOST"], config["CLAMD_PORT"])
+        return ClamdScanner(address, timeout=config["CLAMD_TIMEOUT"])
     try:
-        version: str | None = scanner.version()
-    except ScannerUnavailable:
-        version = None
-    with app.app_context():
-        counts = status_counts()
-    return {"counts": counts, "scanner": {"engine": scanner.name, "version": version}}
+        return BuiltinScanner(config["SCAN_BLOCKLIST"])
+    except ValueError as exc:
+        raise Refusal(500, "bad_setting", f"SCAN_BLOCKLIST: {exc}") from None
+
+
+def allowed_types(configured: Mapping[str, frozenset[str]] | None) -> Mapping[str, Any]:
+    """ALLOWED_TYPES, or MicroNAS's own list; refuse one that admits a never-allowed type."""
+    from nas.sniff import DEFAULT_ALLOWED, never_allowed_entries
+
+    if configured is None:
+        return DEFAULT_ALLOWED
+    if dangerous := never_allowed_entries(configured):
+        raise Refusal(
+            500, "bad_setting",
+            f"ALLOWED_TYPES admits what is never allowed: {', '.join(dangerous)}",
+        )
+    return configured

@@ -2,7 +2,7 @@
 
 Protocol choices:
 
-- ``z``-prefixed commands (``zPING\\0``, ``zVERSION\\0``, ``zINSTREAM\\0``): the command and
+- ``z``-prefixed commands (``zVERSION\\0``, ``zINSTREAM\\0``): the command and
   the reply end in NUL, a byte that cannot occur in a reply's text, so a reply is read
   exactly up to its end instead of guessing at newlines.
 - ``INSTREAM`` rather than ``SCAN <path>``: the file travels over the socket, so the daemon
@@ -26,18 +26,16 @@ import struct
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from nas.scanner import (
-    DEFAULT_CLAMD_PORT,
-    DEFAULT_CLAMD_TIMEOUT,
-    SCAN_CHUNK_BYTES,
-    ScannerUnavailable,
-    ScanResult,
-)
+from nas.scan_result import SCAN_CHUNK_BYTES, ScannerUnavailable, ScanResult
 
 # A real reply is a line; capping it stops a misbehaving peer from filling memory.
 MAX_REPLY_BYTES = 4096
 _STREAM_PREFIX = "stream: "
 _FOUND_SUFFIX = " FOUND"
+
+
+# A unix socket's path, or a TCP (host, port).
+Address = str | tuple[str, int]
 
 
 class ClamdScanner:
@@ -46,23 +44,11 @@ class ClamdScanner:
     name = "clamd"
     blocks_loop = False
 
-    def __init__(self, socket_path: str | None = None, host: str | None = None,
-                 port: int = DEFAULT_CLAMD_PORT, timeout: float = DEFAULT_CLAMD_TIMEOUT,
+    def __init__(self, address: Address, timeout: float,
                  chunk_size: int = SCAN_CHUNK_BYTES) -> None:
-        if (socket_path is None) == (host is None):
-            raise ValueError("give exactly one of socket_path or host")
-        self.socket_path = socket_path
-        self.host = host
-        self.port = port
+        self.address = address
         self.timeout = timeout
         self.chunk_size = chunk_size
-
-    def ping(self) -> bool:
-        """Return True when the daemon answers PONG."""
-        try:
-            return self._command(b"zPING\0") == "PONG"
-        except ScannerUnavailable:
-            return False
 
     def version(self) -> str:
         """Return the daemon's VERSION reply, e.g. ``ClamAV 1.0.9/27000/<date>``."""
@@ -106,21 +92,18 @@ class ClamdScanner:
 
     def _connect(self) -> socket.socket:
         try:
-            if self.socket_path is not None:
-                conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                conn.settimeout(self.timeout)
-                try:
-                    conn.connect(self.socket_path)
-                except OSError:
-                    conn.close()
-                    raise
-                return conn
-            return socket.create_connection((self.host, self.port), timeout=self.timeout)
+            if isinstance(self.address, tuple):
+                return socket.create_connection(self.address, timeout=self.timeout)
+            conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            conn.settimeout(self.timeout)
+            try:
+                conn.connect(self.address)
+            except OSError:
+                conn.close()
+                raise
+            return conn
         except OSError as exc:
-            raise ScannerUnavailable(f"cannot reach clamd at {self._address()}: {exc}") from exc
-
-    def _address(self) -> str:
-        return self.socket_path or f"{self.host}:{self.port}"
+            raise ScannerUnavailable(f"cannot reach clamd at {self.address}: {exc}") from exc
 
 
 def parse_scan_reply(reply: str) -> str | None:

@@ -9,7 +9,7 @@ from sqlalchemy import Boolean, DateTime, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from extensions import db
-from security.models import as_utc, utcnow
+from security.clock import as_utc, utcnow
 
 PENDING, CLEAN, INFECTED = "pending", "clean", "infected"
 STATUSES = (PENDING, CLEAN, INFECTED)
@@ -56,6 +56,15 @@ class StoredFile(db.Model):
             "scan_version": self.scan_version,
             "scanned_at": iso(self.scanned_at),
         }
+
+    def blocked_message(self) -> str:
+        """What the uploader is told about an infected file."""
+        return f"Archivo bloqueado: contiene {self.signature}."
+
+    def infected_alert(self) -> dict[str, Any]:
+        """What administrators are shown of a blocked upload."""
+        return {"id": self.id, "name": self.display_name, "uploaded_by": self.uploaded_by,
+                "signature": self.signature}
 
     def to_json(self) -> dict[str, Any]:
         """Everything the files page and the API show about the file."""

@@ -15,11 +15,11 @@ from flask_wtf.csrf import CSRFError, same_origin, validate_csrf
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import ValidationError
 
+from errors import Refusal
 from extensions import csrf, limiter
-from nas import NasError, service
+from nas import files
 from nas.multipart import FilePart, PartReader
-from nas.scanning import queue_pending
-from security.http_errors import error_response
+from nas.scan_queue import queue_scan
 from security.roles import require_role
 
 # Per user. Uploads are the costliest request (disk, hashing, a scan); five a minute is
@@ -34,19 +34,13 @@ UPLOADERS = ("administrator", "cliente")
 bp = Blueprint("nas", __name__)
 
 
-@bp.errorhandler(NasError)
-def _refused(exc: NasError) -> Response:
-    return error_response(exc.status, exc.code, exc.message)
-
-
 @bp.get("/files")
 @login_required
 def files_page() -> str:
     """The files page: the list, an upload control for uploaders, delete for administrators."""
-    files = [record.to_json() for record in service.list_files()]
     return render_template(
         "files.html",
-        files=files,
+        files=[record.to_json() for record in files.list_files()],
         can_upload=current_user.role in UPLOADERS,
         max_upload_mb=current_app.config["MAX_UPLOAD_MB"],
     )
@@ -56,7 +50,7 @@ def files_page() -> str:
 @login_required
 def list_files() -> Response:
     """Every file (``?status=`` filters), newest first."""
-    return jsonify([record.to_json() for record in service.list_files(request.args.get("status"))])
+    return jsonify([record.to_json() for record in files.list_files(request.args.get("status"))])
 
 
 @bp.post("/api/files")
@@ -65,7 +59,7 @@ def list_files() -> Response:
 @csrf.exempt  # checked in _open_upload: CSRFProtect would spool the whole body first
 def upload() -> tuple[Response, int]:
     """Receive one multipart ``file``: 201 with the file JSON (and a message when blocked)."""
-    return jsonify(service.receive_upload(_open_upload())), 201
+    return jsonify(files.receive_upload(_open_upload())), 201
 
 
 @bp.get("/api/files/<file_id>/download")
@@ -73,7 +67,7 @@ def upload() -> tuple[Response, int]:
 @limiter.limit(DOWNLOAD_LIMIT)
 def download(file_id: str) -> Response:
     """Send a clean file as an attachment that no browser will render or sniff."""
-    record, path = service.downloadable(file_id)
+    record, path = files.downloadable(file_id)
     response = send_file(path, mimetype="application/octet-stream")
     response.headers["Content-Disposition"] = content_disposition(record.display_name)
     response.headers["Content-Security-Policy"] = "sandbox"
@@ -86,7 +80,7 @@ def download(file_id: str) -> Response:
 @limiter.limit(DELETE_LIMIT)
 def delete(file_id: str) -> tuple[str, int]:
     """Delete a file and its row."""
-    service.delete_file(file_id)
+    files.delete_file(file_id)
     return "", 204
 
 
@@ -94,7 +88,7 @@ def delete(file_id: str) -> tuple[str, int]:
 @require_role("administrator")
 def rescan() -> tuple[Response, int]:
     """Queue every pending file for a scan now."""
-    return jsonify(queued=queue_pending()), 202
+    return jsonify(queued=queue_scan()), 202
 
 
 def content_disposition(name: str) -> str:
@@ -108,13 +102,13 @@ def _open_upload() -> FilePart:
     """Decode the body up to the file part and check the CSRF token (header or earlier field)."""
     boundary = request.mimetype_params.get("boundary", "")
     if request.mimetype != "multipart/form-data" or not boundary:
-        raise NasError(400, "no_file", "Envíe el archivo como multipart/form-data (campo file).")
+        raise Refusal(400, "no_file", "Envíe el archivo como multipart/form-data (campo file).")
     try:
         part = PartReader(request.stream, boundary.encode("ascii")).open()
     except RequestEntityTooLarge as exc:  # Content-Length over MAX_CONTENT_LENGTH
-        raise service.too_large() from exc
+        raise files.too_large() from exc
     except ValueError as exc:  # MultipartError, a bad boundary, undecodable headers
-        raise NasError(400, "no_file", "No se recibió ningún archivo.") from exc
+        raise Refusal(400, "no_file", "No se recibió ningún archivo.") from exc
     _check_csrf(part.fields)
     return part
 

@@ -5,15 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from flask import current_app
 
 from nas.quarantine import Quarantine
-from nas.scanner import Scanner
-
-if TYPE_CHECKING:
-    from nas.worker import ScanWorker
+from nas.scan_result import Scanner
+from nas.worker import ScanWorker
 
 
 @dataclass

@@ -1,22 +1,22 @@
-"""The background scanner and the start-up reconcile of quarantine and files table.
+"""The background scanner: one green thread running scan passes, woken early by new work.
 
-The worker runs through ``socketio.start_background_task``: a green thread under
-eventlet or gevent (clamd's socket I/O then yields to other clients), a thread in tests.
-Killing the process mid-scan loses nothing: a verdict is one committed UPDATE, and a file
-without one is still pending at the next start.
+It runs through ``socketio.start_background_task``: a green thread under eventlet or
+gevent (clamd's socket I/O then yields to other clients), a thread in tests. Killing the
+process mid-scan loses nothing: a verdict is one committed UPDATE, and a file without one
+is still pending at the next start.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import inspect, select, update
+from sqlalchemy import inspect
 
 from extensions import db, socketio
 from nas.models import StoredFile
-from nas.scanning import RESCAN_BATCH, rescan_outdated, scan_pending
 
 log = logging.getLogger(__name__)
 
@@ -25,20 +25,21 @@ STOP_SECONDS = 10.0
 
 
 class ScanWorker:
-    """Scans due pending files and rescans after signature updates, every SCAN_RETRY_SECONDS."""
+    """Runs `scan_pass` every `interval` seconds, or at once when woken, in one app context.
 
-    def __init__(self, app: Flask) -> None:
+    `scan_pass` returns True when more work is waiting (a rescan batch was full), and the
+    next pass then starts right away.
+    """
+
+    def __init__(self, app: Flask, scan_pass: Callable[[], bool], interval: float) -> None:
         self._app = app
+        self._scan_pass = scan_pass
+        self._interval = max(1.0, interval)
         # Events of the async mode in use, so waiting on them yields under eventlet/gevent.
         self._wake = socketio.server.eio.create_event()
         self._stopping = socketio.server.eio.create_event()
         self._finished = socketio.server.eio.create_event()
         self._task: Any = None
-
-    @property
-    def running(self) -> bool:
-        """True between start() and stop()."""
-        return self._task is not None
 
     def start(self) -> None:
         """Start the background task (once)."""
@@ -63,49 +64,31 @@ class ScanWorker:
     def _run(self) -> None:
         try:
             with self._app.app_context():
+                self._sleep_until_schema_ready()
                 while not self._stopping.is_set():
-                    self.run_once()
-                    self._wake.wait(max(1, self._app.config["SCAN_RETRY_SECONDS"]))
+                    if not self._run_once():
+                        self._wake.wait(self._interval)
                     self._wake.clear()
         finally:
             self._finished.set()
 
-    def run_once(self) -> None:
-        """One pass: pending files first, then rescans; errors are logged, never fatal."""
+    def _sleep_until_schema_ready(self) -> None:
+        """A first start creates the tables after create_app: wait for them, once."""
+        while not self._stopping.is_set() and not schema_ready():
+            db.session.remove()
+            self._wake.wait(self._interval)
+
+    def _run_once(self) -> bool:
+        """One pass; errors are logged, never fatal (the next pass tries again)."""
         try:
-            if schema_ready():
-                scan_pending(self._app)
-                if rescan_outdated(self._app) >= RESCAN_BATCH:
-                    self.wake()  # more to rescan: go on right after a look at new uploads
+            return self._scan_pass()
         except Exception:
-            # The worker must outlive a database hiccup; the next pass tries again.
             log.exception("MicroNAS scan pass failed")
+            return False
         finally:
             db.session.remove()
 
 
 def schema_ready() -> bool:
-    """True once the files table exists (a first start creates it after create_app)."""
+    """True once the files table exists."""
     return inspect(db.engine).has_table(StoredFile.__tablename__)
-
-
-def reconcile_storage(app: Flask) -> None:
-    """Remove stale .part and orphan files; flag rows whose file vanished (and unflag returns)."""
-    with app.app_context():
-        if not schema_ready():
-            return
-        known = set(db.session.scalars(select(StoredFile.id)))
-        report = app.extensions["nas"].quarantine.reconcile(known)
-        db.session.execute(
-            update(StoredFile)
-            .where(StoredFile.missing.is_(True), StoredFile.id.not_in(report.missing))
-            .values(missing=False)
-        )
-        if report.missing:
-            db.session.execute(
-                update(StoredFile).where(StoredFile.id.in_(report.missing)).values(missing=True)
-            )
-            log.error("Files missing from quarantine: %s", ", ".join(sorted(report.missing)))
-        db.session.commit()
-        if report.removed:
-            log.warning("Removed from quarantine: %s", ", ".join(report.removed))

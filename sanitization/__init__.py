@@ -1,4 +1,4 @@
-"""Pure sanitizers for user input: stdlib only, no Flask, no project imports.
+"""Pure sanitizers for user input: stdlib only, no Flask; a refusal is errors.Refusal.
 
 Import each function from the module that defines it:
 
@@ -8,12 +8,3 @@ Import each function from the module that defines it:
   ``file_extension``
 - ``sanitization.csv_cells``: ``MAX_CELL_CHARS``, ``neutralise_csv_cell``
 """
-
-
-class SanitizationError(ValueError):
-    """Input that cannot be made safe; ``code`` is the ack/JSON error code."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message

@@ -2,7 +2,7 @@
 
 import re
 
-from sanitization import SanitizationError
+from errors import bad_request
 
 _USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{2,31}")
 _ROOM_CODE = re.compile(r"[A-Za-z0-9_-]{3,32}")
@@ -35,4 +35,4 @@ def _match(pattern: re.Pattern[str], raw: object, message: str) -> str:
         value = raw.strip()
         if pattern.fullmatch(value):
             return value
-    raise SanitizationError("bad_request", message)
+    raise bad_request(message)

@@ -2,7 +2,7 @@
 
 import re
 
-from sanitization import SanitizationError
+from errors import Refusal, bad_request
 
 MAX_MESSAGE_CHARS = 2000
 # Input over this many times the limit is refused as too long before any per-character
@@ -26,14 +26,14 @@ _SURROGATES = re.compile("[\ud800-\udfff]")
 def clean_message_text(raw: object, max_chars: int = MAX_MESSAGE_CHARS) -> str:
     """Return the message ready to broadcast, or raise bad_request / too_long."""
     if not isinstance(raw, str):
-        raise SanitizationError("bad_request", "El mensaje debe ser texto.")
-    too_long = SanitizationError("too_long", f"El mensaje supera los {max_chars} caracteres.")
+        raise bad_request("El mensaje debe ser texto.")
+    too_long = Refusal(400, "too_long", f"El mensaje supera los {max_chars} caracteres.")
     if len(raw) > _RAW_LENGTH_FACTOR * max_chars:
         raise too_long
     text = raw.replace("\r\n", "\n").replace("\r", "\n").translate(_TRANSLATION)
     text = _SURROGATES.sub("", text).strip()
     if not text:
-        raise SanitizationError("bad_request", "El mensaje está vacío.")
+        raise bad_request("El mensaje está vacío.")
     if len(text) > max_chars:
         raise too_long
     return text

@@ -10,19 +10,9 @@ _signals = Namespace()
 session_ended = _signals.signal("session-ended")
 
 
-class AccountError(Exception):
-    """An account change was refused; `status` and `code` say how the edge answers."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-
-
 def init_app(app: Flask) -> None:
-    """Bind login, passwords, rate limits, headers, error pages, the users CLI and admin panel."""
-    from security import admin, cli, headers, http_errors, login, passwords, ratelimit
+    """Bind login, passwords, rate limits, headers, error pages and the users CLI."""
+    from security import cli, headers, http_errors, login, passwords, ratelimit
 
     app.extensions["passwords"] = passwords.PasswordService(app.config["PASSWORD_HASH_CONCURRENCY"])
     login.init_app(app)
@@ -30,4 +20,3 @@ def init_app(app: Flask) -> None:
     headers.init_app(app)
     http_errors.init_app(app)
     cli.init_app(app)
-    admin.init_app(app)

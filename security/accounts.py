@@ -5,12 +5,12 @@ from __future__ import annotations
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
+from errors import Refusal, bad_request
 from extensions import db
-from sanitization import SanitizationError
 from sanitization.names import clean_username
-from security import AccountError, session_ended
+from security import session_ended
 from security.models import ROLES, User
-from security.passwords import PasswordService, WeakPassword, check_policy
+from security.passwords import PasswordService, check_policy
 
 DEMO_ACCOUNTS = (
     ("admin", "admin123", "administrator"),
@@ -41,38 +41,27 @@ def list_users() -> list[User]:
 
 
 def get_user(username: str) -> User:
-    """The user with this name, or AccountError 404."""
+    """The user with this name, or a 404 refusal."""
     user = find_user(username)
     if user is None:
-        raise AccountError(404, "not_found", "No existe ese usuario.")
+        raise Refusal(404, "not_found", "No existe ese usuario.")
     return user
 
 
 def _validated_role(role: object) -> str:
     if role not in ROLES:
-        raise AccountError(400, "bad_request", f"Rol no válido; use uno de: {', '.join(ROLES)}.")
+        raise bad_request(f"Rol no válido; use uno de: {', '.join(ROLES)}.")
     return str(role)
-
-
-def _validated_password(password: object, username: str) -> str:
-    try:
-        check_policy(password, username)  # type: ignore[arg-type]
-    except WeakPassword as exc:
-        raise AccountError(400, "weak_password", str(exc)) from None
-    return str(password)
 
 
 def create_user(
     username: object, password: object, role: object, *, enforce_policy: bool = True
 ) -> User:
     """Create an account; 400 on a bad name, role or weak password, 409 when the name is taken."""
-    try:
-        name = clean_username(username)
-    except SanitizationError as exc:
-        raise AccountError(400, "bad_request", str(exc)) from None
+    name = clean_username(username)
     role = _validated_role(role)
-    secret = _validated_password(password, name) if enforce_policy else str(password)
-    taken = AccountError(409, "exists", "Ya existe un usuario con ese nombre.")
+    secret = check_policy(password, name) if enforce_policy else str(password)
+    taken = Refusal(409, "exists", "Ya existe un usuario con ese nombre.")
     if name_taken(name):
         raise taken
     user = User(username=name, role=role, password_hash=passwords().hash(secret))
@@ -93,7 +82,7 @@ def _active_admins() -> int:
 def _guard_last_admin(user: User, new_role: str, new_active: bool) -> None:
     stays_admin = new_role == "administrator" and new_active
     if user.is_admin and user.active and not stays_admin and _active_admins() <= 1:
-        raise AccountError(
+        raise Refusal(
             409, "last_admin", "No se puede desactivar ni degradar al último administrador."
         )
 
@@ -104,7 +93,7 @@ def update_user(
     """Change role, active flag or password; ends the user's sessions. Returns what changed."""
     new_role = user.role if role is None else _validated_role(role)
     if active is not None and not isinstance(active, bool):
-        raise AccountError(400, "bad_request", "El campo 'active' debe ser verdadero o falso.")
+        raise bad_request("El campo 'active' debe ser verdadero o falso.")
     new_active = user.active if active is None else active
     _guard_last_admin(user, new_role, new_active)
     changed = [
@@ -113,7 +102,7 @@ def update_user(
         if old != new
     ]
     if password is not None:
-        user.password_hash = passwords().hash(_validated_password(password, user.username))
+        user.password_hash = passwords().hash(check_policy(password, user.username))
         changed.append("password")
     user.role, user.active = new_role, new_active
     if changed:

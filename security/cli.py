@@ -6,18 +6,23 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from security import AccountError
+from errors import Refusal
 from security.accounts import create_user, get_user, list_users, unlock, update_user
 from security.models import ROLES
 
-users = AppGroup("users", help="Gestionar cuentas de usuario.")
+
+class CommandGroup(AppGroup):
+    """A command group whose refusals end the command with their message in one line."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        """Run the command; a Refusal becomes click's one-line error and exit status 1."""
+        try:
+            return super().invoke(ctx)
+        except Refusal as exc:
+            raise click.ClickException(exc.message) from None
 
 
-def _run(action, *args, **kwargs):  # type: ignore[no-untyped-def]
-    try:
-        return action(*args, **kwargs)
-    except AccountError as exc:
-        raise click.ClickException(exc.message) from None
+users = CommandGroup("users", help="Gestionar cuentas de usuario.")
 
 
 @users.command("create")
@@ -26,7 +31,7 @@ def _run(action, *args, **kwargs):  # type: ignore[no-untyped-def]
 @click.password_option()
 def create_command(username: str, role: str, password: str) -> None:
     """Create an account (the password must pass the policy)."""
-    user = _run(create_user, username, password, role)
+    user = create_user(username, password, role)
     click.echo(f"Creado {user.username} ({user.role}).")
 
 
@@ -44,7 +49,7 @@ def list_command() -> None:
 @click.argument("role", type=click.Choice(ROLES))
 def set_role_command(username: str, role: str) -> None:
     """Change a user's role (ends their sessions)."""
-    _run(update_user, _run(get_user, username), role=role)
+    update_user(get_user(username), role=role)
     click.echo(f"{username} ahora es {role}.")
 
 
@@ -52,7 +57,7 @@ def set_role_command(username: str, role: str) -> None:
 @click.argument("username")
 def disable_command(username: str) -> None:
     """Disable an account (ends its sessions)."""
-    _run(update_user, _run(get_user, username), active=False)
+    update_user(get_user(username), active=False)
     click.echo(f"{username} desactivado.")
 
 
@@ -60,7 +65,7 @@ def disable_command(username: str) -> None:
 @click.argument("username")
 def enable_command(username: str) -> None:
     """Enable an account."""
-    _run(update_user, _run(get_user, username), active=True)
+    update_user(get_user(username), active=True)
     click.echo(f"{username} activado.")
 
 
@@ -69,7 +74,7 @@ def enable_command(username: str) -> None:
 @click.password_option()
 def reset_password_command(username: str, password: str) -> None:
     """Set a new password (ends the user's sessions)."""
-    _run(update_user, _run(get_user, username), password=password)
+    update_user(get_user(username), password=password)
     click.echo(f"Contraseña de {username} cambiada.")
 
 
@@ -77,7 +82,7 @@ def reset_password_command(username: str, password: str) -> None:
 @click.argument("username")
 def unlock_command(username: str) -> None:
     """Lift a login lockout."""
-    _run(unlock, _run(get_user, username))
+    unlock(get_user(username))
     click.echo(f"{username} desbloqueado.")
 
 

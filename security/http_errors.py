@@ -1,4 +1,4 @@
-"""The one error renderer: Spanish pages for browsers, JSON {error, message} for the API."""
+"""The HTTP edge's translator: refusals and errors as a Spanish page or JSON {error, message}."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from flask import Flask, Response, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from errors import Refusal
 from logging_ import audit
 
 log = logging.getLogger(__name__)
@@ -60,13 +61,18 @@ def _render_http_error(error: HTTPException) -> Response:
     return error_response(status)
 
 
+def _render_refusal(refusal: Refusal) -> Response:
+    return error_response(refusal.status, refusal.code, refusal.message)
+
+
 def _render_unexpected(error: Exception) -> Response:
     log.exception("Unhandled error on %s %s", request.method, request.path, exc_info=error)
     return error_response(500)
 
 
 def init_app(app: Flask) -> None:
-    """Register the renderer for every HTTP error and for unexpected exceptions."""
+    """Register the renderers for refusals, HTTP errors and unexpected exceptions."""
+    app.register_error_handler(Refusal, _render_refusal)
     app.register_error_handler(HTTPException, _render_http_error)
     app.register_error_handler(InternalServerError, _render_unexpected)
     if not app.debug:

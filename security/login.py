@@ -12,8 +12,10 @@ from extensions import db, login_manager
 from logging_ import audit
 from sanitization.names import truncate_for_log
 from security.accounts import end_sessions, find_user, passwords
-from security.lockout import count_failure
-from security.models import User, utcnow
+from security.clock import utcnow
+from security.http_errors import error_response, wants_json
+from security.lockout import count_failure, wait_message
+from security.models import User
 
 # Five guesses per account per window: slows online guessing to 480 tries a day.
 MAX_FAILED_LOGINS = 5
@@ -49,8 +51,6 @@ def init_app(app: Flask) -> None:
 
 def _unauthorized() -> Response:
     """API clients get 401 JSON; pages redirect to the login form, keeping where they were."""
-    from security.http_errors import error_response, wants_json
-
     if wants_json():
         return error_response(401)
     return redirect(url_for("login", next=request.full_path.rstrip("?")))
@@ -83,8 +83,7 @@ def _locked(user: User) -> LoginOutcome | None:
     if not remaining:
         return None
     audit("login_failed", target=user.username, outcome="locked", user=user.username)
-    minutes = max(1, (remaining + 59) // 60)
-    message = f"Cuenta bloqueada por demasiados intentos. Inténtelo de nuevo en {minutes} min."
+    message = wait_message(remaining, "Cuenta bloqueada por demasiados intentos")
     return LoginOutcome(status=429, message=message, retry_after=remaining)
 
 

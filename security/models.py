@@ -3,27 +3,17 @@
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
+from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, DateTime, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from extensions import db
+from security.clock import as_utc, utcnow
+from security.lockout import seconds_left
 
 ROLES = ("administrator", "cliente", "usuario")
-
-
-def utcnow() -> datetime:
-    """The current time, timezone-aware in UTC."""
-    return datetime.now(UTC)
-
-
-def as_utc(moment: datetime | None) -> datetime | None:
-    """Attach UTC to a naive datetime read back from SQLite."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
 
 
 def new_session_token() -> str:
@@ -72,11 +62,7 @@ class User(UserMixin, db.Model):
 
     def lock_remaining(self, now: datetime | None = None) -> int:
         """Seconds left on the lockout, 0 when not locked."""
-        locked_until = as_utc(self.locked_until)
-        if locked_until is None:
-            return 0
-        left = (locked_until - (now or utcnow())).total_seconds()
-        return max(0, int(left + 0.999))
+        return seconds_left(self.locked_until, now)
 
     def to_json(self) -> dict[str, object]:
         """The fields the admin API shows."""

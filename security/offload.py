@@ -16,12 +16,15 @@ T = TypeVar("T")
 
 def run_off_loop(func: Callable[..., T], *args: object) -> T:
     """Run `func(*args)` in the async framework's OS thread pool when one is active."""
-    eventlet = sys.modules.get("eventlet")
-    if eventlet is not None and eventlet.patcher.is_monkey_patched("thread"):
+    # Looked up, not imported: importing either framework must not be a side effect here.
+    eventlet_patcher = sys.modules.get("eventlet.patcher")
+    if eventlet_patcher is not None and eventlet_patcher.is_monkey_patched("thread"):
         from eventlet import tpool
 
         return tpool.execute(func, *args)
-    gevent = sys.modules.get("gevent")
-    if gevent is not None and gevent.monkey.is_module_patched("threading"):
-        return gevent.get_hub().threadpool.apply(func, args)
+    gevent_monkey = sys.modules.get("gevent.monkey")
+    if gevent_monkey is not None and gevent_monkey.is_module_patched("threading"):
+        from gevent import get_hub
+
+        return get_hub().threadpool.apply(func, args)
     return func(*args)

@@ -17,6 +17,7 @@ from typing import TypeVar
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from errors import Refusal
 from security.offload import run_off_loop
 
 T = TypeVar("T")
@@ -30,10 +31,6 @@ M_MMAP_THRESHOLD = -3  # glibc mallopt parameter
 COMMON_PASSWORDS_FILE = Path(__file__).with_name("common_passwords.txt")
 
 
-class WeakPassword(ValueError):
-    """A password a person chose does not meet the policy; str() is the Spanish reason."""
-
-
 def _load_common_passwords() -> frozenset[str]:
     lines = COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").splitlines()
     return frozenset(line.strip().lower() for line in lines if line and not line.startswith("#"))
@@ -42,15 +39,20 @@ def _load_common_passwords() -> frozenset[str]:
 _COMMON = _load_common_passwords()
 
 
-def check_policy(password: str, username: str) -> None:
-    """Raise WeakPassword unless the password is long, not the username and not common."""
+def check_policy(password: object, username: str) -> str:
+    """The password, unless it is short, holds the username or is common (400 weak_password)."""
     if not isinstance(password, str) or len(password) < MIN_PASSWORD_CHARS:
-        raise WeakPassword(f"La contraseña debe tener al menos {MIN_PASSWORD_CHARS} caracteres.")
+        raise _weak(f"La contraseña debe tener al menos {MIN_PASSWORD_CHARS} caracteres.")
     lowered = password.lower()
     if username and username.lower() in lowered:
-        raise WeakPassword("La contraseña no puede contener el nombre de usuario.")
+        raise _weak("La contraseña no puede contener el nombre de usuario.")
     if lowered in _COMMON or len(set(lowered)) < 3:
-        raise WeakPassword("Esa contraseña es demasiado común; elija otra.")
+        raise _weak("Esa contraseña es demasiado común; elija otra.")
+    return password
+
+
+def _weak(reason: str) -> Refusal:
+    return Refusal(400, "weak_password", reason)
 
 
 def release_large_allocations() -> None:

@@ -1,51 +1,52 @@
-"""What the routes ask of MicroNAS: receive an upload, list, serve, delete, count."""
+"""Stored files as the routes and the admin panel see them: receive, list, serve, delete, count."""
 
 from __future__ import annotations
 
+import logging
 import os
 
 from flask import current_app
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from errors import Refusal, bad_request
 from extensions import db
 from logging_ import audit
-from nas import NasError, notify
+from nas import signals
 from nas.models import INFECTED, PENDING, STATUSES, StoredFile
 from nas.multipart import FilePart
 from nas.quarantine import EmptyUpload, StoredBlob, UploadTooLarge
-from nas.scanning import scan_file
-from nas.sniff import TypeRejected, check_type
+from nas.scan_queue import queue_scan
+from nas.scan_result import ScannerUnavailable
+from nas.sniff import check_type
 from nas.state import nas_state
 from sanitization.filenames import clean_display_filename
+
+log = logging.getLogger(__name__)
 
 
 def receive_upload(part: FilePart) -> dict[str, object]:
     """Store, type-check, record and queue (or scan) an upload; return its answer JSON."""
     name = clean_display_filename(part.filename)
     blob = _store(part)
-    state = nas_state()
     try:
-        mime = check_type(blob.head, name, state.allowed)
-    except TypeRejected as exc:
-        state.quarantine.discard(blob)
-        raise NasError(415, "unsupported_type", exc.message) from exc
+        mime = check_type(blob.head, name, nas_state().allowed)
+    except Refusal:
+        nas_state().quarantine.discard(blob)
+        raise
     record = _commit(blob, name, mime)
     audit("file_uploaded", target=record.id, detail=f"{name} ({record.size} B, {mime})")
-    notify.file_added(record)
-    if current_app.config.get("NAS_SCAN_INLINE"):
-        scan_file(record.id)
-        db.session.refresh(record)
-    else:
-        state.worker.wake()
+    signals.file_added.send(current_app._get_current_object(), file=record.to_json())
+    queue_scan(record.id)
+    db.session.refresh(record)
     return _upload_answer(record)
 
 
 def list_files(status: str | None = None) -> list[StoredFile]:
     """Every file, newest first, optionally only those with ``status``."""
     if status is not None and status not in STATUSES:
-        raise NasError(400, "bad_request", f"Estado desconocido: {status}.")
+        raise bad_request(f"Estado desconocido: {status}.")
     query = select(StoredFile).order_by(StoredFile.uploaded_at.desc())
     if status is not None:
         query = query.where(StoredFile.status == status)
@@ -53,16 +54,16 @@ def list_files(status: str | None = None) -> list[StoredFile]:
 
 
 def downloadable(file_id: str) -> tuple[StoredFile, str]:
-    """The record and quarantine path of a clean file; refusals raise NasError."""
+    """The record and quarantine path of a clean file, or a refusal that says why not."""
     record = _find(file_id)
     path = nas_state().quarantine.path_for(file_id)
     if record.missing or not os.path.exists(path):
-        raise NasError(404, "missing", "El archivo ya no está en el servidor.")
+        raise Refusal(404, "missing", "El archivo ya no está en el servidor.")
     if record.status == PENDING:
-        raise NasError(409, "pending", "El archivo aún se está analizando. Pruebe en un momento.")
+        raise Refusal(409, "pending", "El archivo aún se está analizando. Pruebe en un momento.")
     if record.status == INFECTED:
         audit("file_downloaded", target=file_id, outcome="refused", detail="infected")
-        raise NasError(403, "infected", notify.blocked_message(record))
+        raise Refusal(403, "infected", record.blocked_message())
     audit("file_downloaded", target=file_id, detail=record.display_name)
     return record, path
 
@@ -75,7 +76,7 @@ def delete_file(file_id: str) -> None:
     db.session.commit()
     nas_state().quarantine.delete(file_id)
     audit("file_deleted", target=file_id, detail=name)
-    notify.file_deleted(file_id)
+    signals.file_deleted.send(current_app._get_current_object(), file_id=file_id)
 
 
 def status_counts() -> dict[str, int]:
@@ -86,17 +87,46 @@ def status_counts() -> dict[str, int]:
     return {status: 0 for status in STATUSES} | {status: count for status, count in rows}
 
 
-def too_large() -> NasError:
+def nas_status() -> dict[str, object]:
+    """File counts by status and the scanner in use, for the admin panel."""
+    scanner = nas_state().scanner
+    try:
+        version: str | None = scanner.version()
+    except ScannerUnavailable:
+        version = None
+    return {"counts": status_counts(), "scanner": {"engine": scanner.name, "version": version}}
+
+
+def reconcile_storage() -> None:
+    """Remove stale .part and orphan files; flag rows whose file vanished (and unflag returns)."""
+    known = set(db.session.scalars(select(StoredFile.id)))
+    report = nas_state().quarantine.reconcile(known)
+    db.session.execute(
+        update(StoredFile)
+        .where(StoredFile.missing.is_(True), StoredFile.id.not_in(report.missing))
+        .values(missing=False)
+    )
+    if report.missing:
+        db.session.execute(
+            update(StoredFile).where(StoredFile.id.in_(report.missing)).values(missing=True)
+        )
+        log.error("Files missing from quarantine: %s", ", ".join(sorted(report.missing)))
+    db.session.commit()
+    if report.removed:
+        log.warning("Removed from quarantine: %s", ", ".join(report.removed))
+
+
+def too_large() -> Refusal:
     """The refusal of an upload over MAX_UPLOAD_MB."""
     limit_mb = current_app.config["MAX_UPLOAD_MB"]
-    return NasError(413, "too_large", f"El archivo supera el máximo de {limit_mb} MB.")
+    return Refusal(413, "too_large", f"El archivo supera el máximo de {limit_mb} MB.")
 
 
 def _upload_answer(record: StoredFile) -> dict[str, object]:
     """The file JSON; for an infected file, a message that says plainly why it is blocked."""
     answer = record.to_json()
     if record.status == INFECTED:
-        answer["message"] = notify.blocked_message(record)
+        answer["message"] = record.blocked_message()
     return answer
 
 
@@ -107,9 +137,9 @@ def _store(part: FilePart) -> StoredBlob:
     except (UploadTooLarge, RequestEntityTooLarge) as exc:
         raise too_large() from exc
     except EmptyUpload as exc:
-        raise NasError(400, "empty_file", "El archivo está vacío.") from exc
+        raise Refusal(400, "empty_file", "El archivo está vacío.") from exc
     except ValueError as exc:
-        raise NasError(400, "bad_request", "El envío del archivo no es válido.") from exc
+        raise bad_request("El envío del archivo no es válido.") from exc
 
 
 def _commit(blob: StoredBlob, name: str, mime: str) -> StoredFile:
@@ -134,5 +164,5 @@ def _commit(blob: StoredBlob, name: str, mime: str) -> StoredFile:
 def _find(file_id: str) -> StoredFile:
     record = db.session.get(StoredFile, file_id)
     if record is None:
-        raise NasError(404, "not_found", "El archivo no existe.")
+        raise Refusal(404, "not_found", "El archivo no existe.")
     return record

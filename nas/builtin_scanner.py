@@ -1,7 +1,6 @@
-"""Malware scanning contract for MicroNAS: the result type, the built-in scanner, the factory.
+"""The built-in scanner, for machines without ClamAV: the EICAR test file and a SHA-256 block list.
 
-Every failure to get a clear verdict raises ``ScannerUnavailable``: the caller keeps the
-file ``pending`` and retries later (fail closed, nothing served unscanned).
+Editing the block list changes the version, so recent files are rescanned without a restart.
 """
 
 from __future__ import annotations
@@ -9,55 +8,16 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, Protocol
+
+from nas.scan_result import SCAN_CHUNK_BYTES, ScannerUnavailable, ScanResult
 
 DEFAULT_BLOCKLIST = os.path.join(os.path.dirname(os.path.abspath(__file__)), "signatures",
                                  "blocklist.txt")
-DEFAULT_CLAMD_PORT = 3310
-DEFAULT_CLAMD_TIMEOUT = 30.0
-SCAN_CHUNK_BYTES = 64 * 1024
 
 EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
 EICAR_SIGNATURE = "Eicar-Test-Signature"
 BLOCKLIST_SIGNATURE_PREFIX = "PiChat.Blocklist."
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
-
-
-class ScannerUnavailable(Exception):
-    """No verdict (daemon down, timeout, garbled reply, size limit): not clean, retry later."""
-
-
-@dataclass(frozen=True)
-class ScanResult:
-    """Verdict for one file, with the engine and signature version that gave it."""
-
-    clean: bool
-    signature: str | None
-    engine: str
-    version: str
-
-
-class Scanner(Protocol):
-    """What MicroNAS needs from a scanner."""
-
-    name: str
-    # True when scanning is CPU and disk work of this process (run it off the event loop);
-    # False when it is socket I/O that the async framework already makes cooperative.
-    blocks_loop: bool
-
-    def scan_file(self, path: str) -> ScanResult:
-        """Scan the file at ``path``; raise ScannerUnavailable when there is no verdict."""
-        ...
-
-    def version(self) -> str:
-        """Return the engine/signature version string."""
-        ...
-
-    def ping(self) -> bool:
-        """Return True when the scanner can scan now."""
-        ...
 
 
 class BuiltinScanner:
@@ -91,14 +51,6 @@ class BuiltinScanner:
             self._load()
         except (OSError, ValueError) as exc:
             raise ScannerUnavailable(f"block list {self._path}: {exc}") from exc
-
-    def ping(self) -> bool:
-        """Return True while the block list is readable and valid."""
-        try:
-            self._refresh()
-        except ScannerUnavailable:
-            return False
-        return True
 
     def version(self) -> str:
         """Return ``builtin-<first 12 hex of the block list's SHA-256>``."""
@@ -148,34 +100,3 @@ def parse_blocklist(text: str, source: str = "blocklist") -> frozenset[str]:
         digests.add(entry)
     return frozenset(digests)
 
-
-def build_scanner(config: Mapping[str, Any]) -> Scanner:
-    """Return ClamdScanner when CLAMD_SOCKET or CLAMD_HOST is set, else BuiltinScanner."""
-    # Imported here because nas.clamd imports ScanResult and ScannerUnavailable from this module.
-    from nas.clamd import ClamdScanner
-
-    timeout = _positive_float(config.get("CLAMD_TIMEOUT"), DEFAULT_CLAMD_TIMEOUT, "CLAMD_TIMEOUT")
-    if config.get("CLAMD_SOCKET"):
-        return ClamdScanner(socket_path=str(config["CLAMD_SOCKET"]), timeout=timeout)
-    if config.get("CLAMD_HOST"):
-        port = _port(config.get("CLAMD_PORT"))
-        return ClamdScanner(host=str(config["CLAMD_HOST"]), port=port, timeout=timeout)
-    return BuiltinScanner(config.get("SCAN_BLOCKLIST") or None)
-
-
-def _positive_float(value: Any, default: float, setting: str) -> float:
-    if value is None or value == "":
-        return default
-    number = float(value)
-    if not number > 0:
-        raise ValueError(f"{setting} must be a positive number of seconds, got {value!r}")
-    return number
-
-
-def _port(value: Any) -> int:
-    if value is None or value == "":
-        return DEFAULT_CLAMD_PORT
-    port = int(value)
-    if not 0 < port < 65536:
-        raise ValueError(f"CLAMD_PORT out of range: {value!r}")
-    return port

@@ -1,4 +1,4 @@
-"""Scanning quarantined files: pending until a verdict, retried with backoff, rescanned on updates.
+"""The scan queue: pending files until a verdict, retried with backoff, rescanned on updates.
 
 No verdict is never "clean": a scanner that is down, errs, times out or hit a limit leaves
 the file pending with a later ``next_scan_at``. Verdicts are written with a conditional
@@ -12,15 +12,16 @@ import logging
 import os
 from datetime import datetime, timedelta
 
-from flask import Flask, current_app
+from flask import current_app
 from sqlalchemy import Select, or_, select, update
 
 from extensions import db, socketio
-from nas import notify
+from logging_ import audit
+from nas import signals
 from nas.models import CLEAN, INFECTED, PENDING, StoredFile
-from nas.scanner import ScannerUnavailable, ScanResult
+from nas.scan_result import ScannerUnavailable, ScanResult
 from nas.state import nas_state
-from security.models import utcnow
+from security.clock import utcnow
 from security.offload import run_off_loop
 
 log = logging.getLogger(__name__)
@@ -34,51 +35,61 @@ RESCAN_BATCH = 20
 MAX_BACKOFF_FACTOR = 8
 
 
-def scan_pending(app: Flask, now: datetime | None = None) -> int:
-    """Scan the pending files that are due, stopping at the first without a verdict."""
-    with app.app_context():
-        now = now or utcnow()
-        due = select(StoredFile.id).where(
-            StoredFile.status == PENDING,
-            StoredFile.missing.is_(False),
-            or_(StoredFile.next_scan_at.is_(None), StoredFile.next_scan_at <= now),
-        )
-        return _scan_each(due.order_by(StoredFile.uploaded_at), PENDING, now)
+def queue_scan(file_id: str | None = None) -> int:
+    """Make one pending file (or every one) due now and have it scanned; return how many.
 
-
-def rescan_outdated(app: Flask, now: datetime | None = None, limit: int = RESCAN_BATCH) -> int:
-    """Rescan up to ``limit`` recent clean files passed by older signatures or another engine."""
-    with app.app_context():
-        now = now or utcnow()
-        scanner = nas_state().scanner
-        try:
-            version = scanner.version()
-        except ScannerUnavailable as exc:
-            log.warning("Scanner unavailable for the version check: %s", exc)
-            return 0
-        outdated = select(StoredFile.id).where(
-            StoredFile.status == CLEAN,
-            StoredFile.missing.is_(False),
-            StoredFile.uploaded_at >= now - RESCAN_WINDOW,
-            or_(
-                StoredFile.scan_version.is_(None),
-                StoredFile.scan_version != version,
-                StoredFile.scan_engine != scanner.name,
-            ),
-        )
-        return _scan_each(outdated.order_by(StoredFile.uploaded_at).limit(limit), CLEAN, now)
-
-
-def queue_pending() -> int:
-    """Make every pending file due now and wake the worker; return how many are queued."""
-    queued = db.session.execute(
-        update(StoredFile)
-        .where(StoredFile.status == PENDING, StoredFile.missing.is_(False))
-        .values(next_scan_at=utcnow())
-    ).rowcount
+    The one way in for new uploads and the administrator's rescan: the background worker
+    is woken, or (NAS_SCAN_INLINE, for tests) the scan runs before this returns.
+    """
+    due_now = update(StoredFile).where(StoredFile.status == PENDING, StoredFile.missing.is_(False))
+    if file_id is not None:
+        due_now = due_now.where(StoredFile.id == file_id)
+    queued = db.session.execute(due_now.values(next_scan_at=utcnow())).rowcount
     db.session.commit()
-    nas_state().worker.wake()
+    if current_app.config["NAS_SCAN_INLINE"]:
+        scan_pending()
+    else:
+        nas_state().worker.wake()
     return queued
+
+
+def scan_pass() -> bool:
+    """One pass of the worker: due pending files first, then rescans; True when more wait."""
+    scan_pending()
+    return rescan_outdated() >= RESCAN_BATCH
+
+
+def scan_pending(now: datetime | None = None) -> int:
+    """Scan the pending files that are due, stopping at the first without a verdict."""
+    now = now or utcnow()
+    due = select(StoredFile.id).where(
+        StoredFile.status == PENDING,
+        StoredFile.missing.is_(False),
+        or_(StoredFile.next_scan_at.is_(None), StoredFile.next_scan_at <= now),
+    )
+    return _scan_each(due.order_by(StoredFile.uploaded_at), PENDING, now)
+
+
+def rescan_outdated(now: datetime | None = None, limit: int = RESCAN_BATCH) -> int:
+    """Rescan up to ``limit`` recent clean files passed by older signatures or another engine."""
+    now = now or utcnow()
+    scanner = nas_state().scanner
+    try:
+        version = scanner.version()
+    except ScannerUnavailable as exc:
+        log.warning("Scanner unavailable for the version check: %s", exc)
+        return 0
+    outdated = select(StoredFile.id).where(
+        StoredFile.status == CLEAN,
+        StoredFile.missing.is_(False),
+        StoredFile.uploaded_at >= now - RESCAN_WINDOW,
+        or_(
+            StoredFile.scan_version.is_(None),
+            StoredFile.scan_version != version,
+            StoredFile.scan_engine != scanner.name,
+        ),
+    )
+    return _scan_each(outdated.order_by(StoredFile.uploaded_at).limit(limit), CLEAN, now)
 
 
 def scan_file(file_id: str, expected: str = PENDING, now: datetime | None = None) -> bool:
@@ -138,9 +149,23 @@ def _record_verdict(file_id: str, expected: str, result: ScanResult, now: dateti
     if not changed:
         return  # deleted meanwhile, or another scanner recorded it first
     record = db.session.get(StoredFile, file_id)
-    notify.file_status(record)
+    app = current_app._get_current_object()
+    signals.file_status_changed.send(app, status=record.status_json())
     if not result.clean:
-        notify.file_infected(record)
+        _alert_infected(app, record)
+
+
+def _alert_infected(app: object, record: StoredFile) -> None:
+    """Audit a blocked file and tell whoever listens (chat alerts the administrators)."""
+    audit(
+        "file_infected",
+        target=record.id,
+        outcome="blocked",
+        detail=f"{record.signature} ({record.scan_engine} {record.scan_version}): "
+        f"{record.display_name}",
+        user=record.uploaded_by,
+    )
+    signals.file_infected.send(app, alert=record.infected_alert())
 
 
 def _schedule_retry(file_id: str, now: datetime) -> None:

@@ -5,48 +5,37 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request
+from flask import Blueprint, Response, current_app, jsonify, render_template, request
 
-from logging_ import audit, audit_dir
+from admin import audit_query, status
+from errors import Refusal, bad_request
+from logging_ import audit
+from logging_.events import AUDIT_EVENTS
 from logging_.reader import rows_to_csv
 from sanitization.names import truncate_for_log
-from security import AccountError, admin_views, audit_query
 from security.accounts import create_user, get_user, unlock, update_user
-from security.http_errors import error_response
 from security.models import ROLES
 from security.roles import require_role
 
 T = TypeVar("T")
-admin = Blueprint("admin", __name__)
+bp = Blueprint("admin", __name__)
 CREATE_FIELDS = frozenset({"username", "password", "role"})
 UPDATE_FIELDS = frozenset({"role", "active", "password"})
 
 
-@admin.before_request
+@bp.before_request
 @require_role("administrator")
 def administrators_only() -> None:
     """Every page and API of this blueprint answers administrators only (others: 403)."""
-
-
-@admin.errorhandler(AccountError)
-def account_refused(exc: AccountError) -> Response:
-    """A refused account change answers its status with the reason."""
-    return error_response(exc.status, exc.code, exc.message)
-
-
-@admin.errorhandler(audit_query.BadFilter)
-def bad_filter(exc: audit_query.BadFilter) -> Response:
-    """A malformed audit filter answers 400 with the reason."""
-    return error_response(400, "bad_request", str(exc))
 
 
 def json_fields(allowed: frozenset[str]) -> dict[str, Any]:
     """The request's JSON object, refusing anything else and fields outside `allowed`."""
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        raise AccountError(400, "bad_request", "Envíe un objeto JSON.")
+        raise bad_request("Envíe un objeto JSON.")
     if unknown := sorted(set(body) - allowed):
-        raise AccountError(400, "bad_request", f"Campos no admitidos: {', '.join(unknown)}.")
+        raise bad_request(f"Campos no admitidos: {', '.join(unknown)}.")
     return body
 
 
@@ -54,8 +43,8 @@ def audited(event: str, target: object, action: Callable[[], T]) -> T:
     """Run `action()`; a refusal is audited as `event` with outcome refused, then re-raised."""
     try:
         return action()
-    except AccountError as exc:
-        audit(event, target=truncate_for_log(target), outcome="refused", detail=exc.code)
+    except Refusal as refusal:
+        audit(event, target=truncate_for_log(target), outcome="refused", detail=refusal.code)
         raise
 
 
@@ -65,19 +54,19 @@ def describe_changes(changed: list[str], user_json: dict[str, object]) -> str:
     return ",".join(f"{name}={shown[name]}" if name in shown else name for name in changed)
 
 
-@admin.get("/admin")
+@bp.get("/admin")
 def panel() -> str:
     """The admin page; its script loads every section through the API."""
-    return render_template("admin.html", roles=ROLES, events=audit_query.AUDIT_EVENTS)
+    return render_template("admin.html", roles=ROLES, events=AUDIT_EVENTS)
 
 
-@admin.get("/api/admin/users")
+@bp.get("/api/admin/users")
 def list_accounts() -> Response:
     """Every account with its state and whether it is online now."""
-    return jsonify(admin_views.users_with_presence())
+    return jsonify(status.users_with_presence())
 
 
-@admin.post("/api/admin/users")
+@bp.post("/api/admin/users")
 def create_account() -> tuple[Response, int]:
     """Create an account from {username, password, role}."""
     body = json_fields(CREATE_FIELDS)
@@ -90,7 +79,7 @@ def create_account() -> tuple[Response, int]:
     return jsonify(username=user.username, role=user.role, active=user.active), 201
 
 
-@admin.patch("/api/admin/users/<username>")
+@bp.patch("/api/admin/users/<username>")
 def update_account(username: str) -> Response:
     """Change role, active or password; the user's sessions and sockets end at once."""
     body = json_fields(UPDATE_FIELDS)
@@ -102,7 +91,7 @@ def update_account(username: str) -> Response:
     return jsonify(shown)
 
 
-@admin.post("/api/admin/users/<username>/unlock")
+@bp.post("/api/admin/users/<username>/unlock")
 def unlock_account(username: str) -> Response:
     """Lift a login lockout."""
     user = get_user(username)
@@ -114,16 +103,16 @@ def unlock_account(username: str) -> Response:
 def filtered_rows(wanted: audit_query.AuditFilter) -> list[dict[str, str]]:
     """Rows of the trail, including events still in the logger's buffer."""
     current_app.extensions["audit"].flush()
-    return audit_query.matching_rows(audit_dir(current_app), wanted)
+    return audit_query.matching_rows(current_app.config["LOG_DIR"], wanted)
 
 
-@admin.get("/api/admin/audit")
+@bp.get("/api/admin/audit")
 def audit_page() -> Response:
     """A page of the audit trail, newest first, filtered by event, user, since and until."""
     return jsonify(filtered_rows(audit_query.parse_filter(request.args)))
 
 
-@admin.get("/api/admin/audit.csv")
+@bp.get("/api/admin/audit.csv")
 def audit_export() -> Response:
     """Every row the filters match as CSV, cells neutralised, as a download."""
     wanted = audit_query.for_export(audit_query.parse_filter(request.args))
@@ -137,13 +126,8 @@ def audit_export() -> Response:
     )
 
 
-@admin.get("/api/admin/status")
+@bp.get("/api/admin/status")
 def server_status() -> Response:
     """Uptime, version, backends, connected users and open rooms."""
-    return jsonify(admin_views.server_status())
+    return jsonify(status.server_status())
 
-
-def init_app(app: Flask) -> None:
-    """Register the blueprint and note the start time for uptime."""
-    admin_views.record_start(app)
-    app.register_blueprint(admin)

@@ -1,0 +1,18 @@
+"""What chat tells the admin panel: who is online and the open rooms (never any text)."""
+
+from __future__ import annotations
+
+from flask import current_app
+
+from chat.rooms import all_rooms
+
+
+def chat_status() -> dict[str, object]:
+    """Online usernames and every room with its member count, for the current app."""
+    membership = current_app.extensions["chat"].membership
+    rooms = [
+        {"room": room.code, "members": len(membership.members(room.code)),
+         "persistent": room.persistent}
+        for room in all_rooms()
+    ]
+    return {"online": membership.online(), "rooms": rooms}
