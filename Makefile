@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SOCKETIO_CLIENT_VERSION := 4.8.4
 
-.PHONY: run test lint bench vendor clean
+.PHONY: run serve test lint bench vendor clean
 
 $(VENV)/.runtime: requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "PiChat necesita Python 3.11 o posterior")'
@@ -18,8 +18,10 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
+# The original PiChat's demo: demo accounts, plain HTTP on :8080. `python app.py` alone is
+# production (HTTPS from a local CA, a one-time setup link for the first administrator).
 run: $(VENV)/.runtime
-	$(PY) app.py
+	PICHAT_ENV=development $(PY) app.py
 
 # The whole suite under eventlet (the default), then the live-server integration tests
 # again under gevent, so both async modes stay supported.
@@ -30,6 +32,10 @@ test: $(VENV)/.dev
 
 lint: $(VENV)/.dev
 	$(PY) -m ruff check .
+
+# Production on this machine, with nothing configured: HTTPS on :8080 from a local CA.
+serve: $(VENV)/.runtime
+	PICHAT_ENV=production $(PY) app.py
 
 bench: $(VENV)/.dev
 	$(PY) bench/run_all.py

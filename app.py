@@ -13,18 +13,17 @@ if __name__ == "__main__":
     else:
         import warnings
 
-        warnings.filterwarnings("ignore", message="Eventlet is deprecated")
+        warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
         import eventlet
 
         eventlet.monkey_patch()
 
-import fcntl
 import gc
 import logging
-import socket
-import struct
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from flask import Flask, Response, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -41,16 +40,21 @@ from config import BASE_DIR, ConfigError, load_config
 from errors import Refusal
 from extensions import csrf, db, limiter, migrate, socketio
 from logging_.applog import configure_app_logging
-from security.accounts import seed_accounts
+from security import setup_token
+from security.accounts import has_administrator, seed_accounts
+from security.certificates import CertificateError, TlsFiles, fingerprint, server_context
 from security.forms import LoginForm
+from security.https_server import serve
+from security.lan import listening_addresses
 from security.login import authenticate, end_session, start_session
 from security.passwords import release_large_allocations
-from security.ratelimit import LOGIN_LIMIT, login_ip_key
+from security.ratelimit import LOGIN_LIMIT, client_ip_key
 from security.redirects import safe_next
+from security.tls import keep_renewed, prepare_certificates, uses_local_ca
 
 log = logging.getLogger("pichat")
 HTTP_HEADROOM = 100
-SIOCGIFADDR = 0x8915  # Linux ioctl: an interface's IPv4 address
+DEMO_WARNING = "Modo de demostración: cuentas de prueba activas; no lo use en producción"
 
 
 def create_app(config_name: str | None = None) -> Flask:
@@ -103,14 +107,15 @@ def register_pages(app: Flask) -> None:
 
     @app.context_processor
     def navigation() -> dict[str, object]:
-        return {"nav_endpoints": app.view_functions}
+        demo = DEMO_WARNING if app.config["SEED_DEMO_USERS"] else None
+        return {"nav_endpoints": app.view_functions, "demo_warning": demo}
 
     @app.get("/health")
     def health() -> Response:
         return jsonify(status="ok")
 
     @app.route("/login", methods=["GET", "POST"])
-    @limiter.limit(LOGIN_LIMIT, methods=["POST"], key_func=login_ip_key)
+    @limiter.limit(LOGIN_LIMIT, methods=["POST"], key_func=client_ip_key)
     def login() -> Response | str:
         form = LoginForm()
         if current_user.is_authenticated and request.method == "GET":
@@ -144,67 +149,59 @@ def prepare_database(app: Flask) -> list[str]:
         return seed_accounts()
 
 
-def lan_addresses() -> list[str]:
-    """The IPv4 addresses of this machine's interfaces, so people know what to type."""
-    addresses = set()
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        for _, name in socket.if_nameindex():
-            request_ = struct.pack("256s", name.encode()[:15])
-            try:
-                packed = fcntl.ioctl(probe.fileno(), SIOCGIFADDR, request_)[20:24]
-            except OSError:
-                continue
-            addresses.add(socket.inet_ntoa(packed))
-    return sorted(addresses, key=lambda a: (a.startswith("127."), a)) or ["127.0.0.1"]
-
-
-def server_options(app: Flask) -> dict[str, object]:
-    """Web-server options: the connection ceiling, eventlet's buffers, TLS when configured."""
-    # eventlet's default ceiling is 1024 sockets, after which it stops answering HTTP too;
-    # the headroom keeps pages answering while chat holds MAX_CONNECTIONS sockets.
-    ceiling = app.config["MAX_CONNECTIONS"] + HTTP_HEADROOM
-    if app.config["ASYNC_MODE"] == "gevent":
-        options: dict[str, object] = {"spawn": ceiling}
-    else:
-        options = {"max_size": ceiling, "protocol": small_buffer_protocol()}
-    if app.config["TLS_CERT"] and app.config["TLS_KEY"]:
-        options.update(certfile=app.config["TLS_CERT"], keyfile=app.config["TLS_KEY"])
-    return options
-
-
-def small_buffer_protocol() -> type:
-    """eventlet's HTTP protocol with a 4 KiB write buffer instead of 16 KiB per socket.
-
-    The buffer lives as long as the socket, so idle chat sockets pay for it; below 4 KiB
-    small responses start waiting on Nagle's algorithm.
-    """
-    from eventlet import wsgi
-
-    return type("SmallBufferProtocol", (wsgi.HttpProtocol,), {"wbufsize": 4096})
+def announce(app: Flask, seeded: list[str], files: TlsFiles | None) -> None:
+    """Tell the console where PiChat is, which CA to trust and, once, how to set it up."""
+    config = app.config
+    if config["SEED_DEMO_USERS"]:
+        created = f" (creadas ahora: {', '.join(seeded)})" if seeded else ""
+        log.warning("%s: admin/admin123, cliente/cliente123, usuario/usuario123.%s",
+                    DEMO_WARNING, created)
+    scheme = "https" if files else "http"
+    urls = [f"{scheme}://{address}:{config['PORT']}/"
+            for address in listening_addresses(config["HOST"])]
+    for url in urls:
+        log.info("PiChat disponible en %s", url)
+    if files and files.ca_path:
+        log.info("Certificado de PiChat: %sca (huella SHA-256 %s)", urls[0],
+                 fingerprint(files.ca_path))
+    with app.app_context():
+        if config["SEED_DEMO_USERS"] or has_administrator():
+            return
+        token = setup_token.current_token(config["INSTANCE_DIR"])
+    log.warning("Aún no hay administrador. Ábralo una vez, antes de una hora: %ssetup?token=%s",
+                urls[0], token)
 
 
 def main() -> None:
-    """Serve on HOST:PORT with the configured async framework."""
+    """Serve on HOST:PORT with the configured async framework, over HTTPS unless TLS=off."""
     try:
         app = create_app()
         seeded = prepare_database(app)
-    except (ConfigError, Refusal) as exc:
+        files = prepare_certificates(app.config)
+        context = server_context(files) if files else None
+    except (ConfigError, Refusal, CertificateError) as exc:
         sys.exit(f"PiChat no arranca: {exc}")
-    if app.config["SEED_DEMO_USERS"]:
-        log.warning(
-            "MODO DESARROLLO: cuentas de prueba admin/admin123, cliente/cliente123, "
-            "usuario/usuario123. No lo use en producción.%s",
-            f" (creadas ahora: {', '.join(seeded)})" if seeded else "",
-        )
+    announce(app, seeded, files)
     release_large_allocations()
     # Objects made at start-up live forever: out of the collector's sight, full collections
     # stop pausing every socket for ~130 ms.
     gc.collect()
     gc.freeze()
-    host = app.config["HOST"]
-    for address in lan_addresses() if host in ("0.0.0.0", "::") else [host]:
-        log.info("PiChat disponible en http://%s:%s/", address, app.config["PORT"])
-    socketio.run(app, host=app.config["HOST"], port=app.config["PORT"], **server_options(app))
+    config = app.config
+    if context is not None and uses_local_ca(config):
+        socketio.start_background_task(keep_renewed, context, config, socketio.sleep)
+    serve(app, config["HOST"], config["PORT"], async_mode=config["ASYNC_MODE"],
+          ssl_context=context, header_timeout=config["HTTP_HEADER_TIMEOUT"],
+          max_connections=connection_ceiling(config))
+
+
+def connection_ceiling(config: Mapping[str, Any]) -> int:
+    """Connections the web server accepts: every chat socket plus room for pages.
+
+    eventlet's default ceiling is 1024 sockets, after which it stops answering HTTP too;
+    the headroom keeps pages answering while chat holds MAX_CONNECTIONS sockets.
+    """
+    return config["MAX_CONNECTIONS"] + HTTP_HEADROOM
 
 
 if __name__ == "__main__":

@@ -7,8 +7,11 @@ than a refusal to start. `python app.py` turns a ConfigError into one line.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import secrets
+import tempfile
 from pathlib import Path
 
 from dotenv import load_dotenv
@@ -24,6 +27,9 @@ _FALSE = {"0", "false", "no", "off", ""}
 _ALLOWED_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")
 _EXTENSION = re.compile(r"[a-z0-9]{1,16}")
 ASYNC_MODES = ("eventlet", "gevent")
+TLS_MODES = ("auto", "off")
+# 256 random bits: no one guesses a session signature or forges the audit chain.
+GENERATED_SECRET_BYTES = 32
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
@@ -52,13 +58,9 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 def env_int(name: str, default: int, minimum: int = 0, maximum: int | None = None) -> int:
     """Read a whole number within [minimum, maximum]; anything else raises ConfigError."""
-    raw = os.environ.get(name, "").strip()
-    if not raw:
+    value = _env_number(name, int, "a whole number")
+    if value is None:
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
     if value < minimum or (maximum is not None and value > maximum):
         bounds = f"from {minimum} to {maximum}" if maximum is not None else f"at least {minimum}"
         raise ConfigError(f"{name} must be {bounds}, not {value}")
@@ -67,16 +69,22 @@ def env_int(name: str, default: int, minimum: int = 0, maximum: int | None = Non
 
 def env_positive(name: str, default: float) -> float:
     """Read a number above zero (fractions allowed); anything else raises ConfigError."""
+    value = _env_number(name, float, "a number")
+    if value is None:
+        return default
+    if not 0 < value < float("inf"):
+        raise ConfigError(f"{name} must be above zero, not {value}")
+    return value
+
+
+def _env_number(name: str, convert: type[int] | type[float], kind: str) -> int | float | None:
     raw = os.environ.get(name, "").strip()
     if not raw:
-        return default
+        return None
     try:
-        value = float(raw)
+        return convert(raw)
     except ValueError:
-        raise ConfigError(f"{name} must be a number, not {raw!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise ConfigError(f"{name} must be above zero, not {raw!r}")
-    return value
+        raise ConfigError(f"{name} must be {kind}, not {raw!r}") from None
 
 
 def env_list(name: str) -> list[str]:
@@ -148,6 +156,41 @@ def env_existing_file(name: str) -> str | None:
     return value
 
 
+def stored_secret(name: str, folder: str) -> str:
+    """The secret from the environment, else the one generated into `folder` on first start.
+
+    Written once (mode 0600) and reused, so sessions and the audit chain survive restarts;
+    linked into place, so two processes starting at once end up with the same key.
+    """
+    if value := env_str(name):
+        return value
+    path = Path(folder) / name.lower()
+    try:
+        Path(folder).mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not path.exists():
+            _write_new_secret(path)
+        path.chmod(0o600)
+        value = path.read_text(encoding="ascii").strip()
+    except OSError as exc:
+        raise ConfigError(f"{name} is unset and cannot be kept in {folder}: {exc}") from None
+    if not value:
+        raise ConfigError(f"{path} is empty: delete it and PiChat makes a new {name}")
+    return value
+
+
+def _write_new_secret(path: Path) -> None:
+    fd, temporary = tempfile.mkstemp(dir=path.parent)  # created 0600
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as file:
+            file.write(secrets.token_hex(GENERATED_SECRET_BYTES) + "\n")
+            file.flush()
+            os.fsync(file.fileno())
+        with contextlib.suppress(FileExistsError):  # another process linked its key first
+            os.link(temporary, path)
+    finally:
+        os.unlink(temporary)
+
+
 def outside_static(name: str, folder: str) -> str:
     """Refuse a data folder inside static/, whose files anyone can fetch without logging in."""
     static = os.path.realpath(BASE_DIR / "static")
@@ -159,16 +202,20 @@ def outside_static(name: str, folder: str) -> str:
 class Config:
     """Settings shared by every mode."""
 
+    # Whether this mode serves HTTPS when TLS is not set (production: yes, from a local CA).
+    TLS_BY_DEFAULT = False
+
     def __init__(self) -> None:
-        self._server()
         self._storage()
+        self._server()
         self._accounts_and_limits()
         self._files()
         self._audit()
         self._cookies_and_forms()
 
     def _server(self) -> None:
-        self.SECRET_KEY = env_str("SECRET_KEY")
+        # Signs sessions and CSRF tokens; never a constant in the code, in any mode.
+        self.SECRET_KEY = stored_secret("SECRET_KEY", self.INSTANCE_DIR)
         # Werkzeug's debugger runs any code a visitor types: never outside a developer's desk.
         self.DEBUG = env_bool("DEBUG")
         self.HOST = env_str("HOST", "0.0.0.0")
@@ -183,10 +230,22 @@ class Config:
         # How many reverse proxies (nginx) stand in front: their X-Forwarded-For is trusted
         # that many hops deep. 0 trusts none, so a client cannot fake its address directly.
         self.TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)
+        # A connection that has not sent its request headers (or TLS handshake) by then is
+        # closed: idle or trickling clients cannot hold the server's connection slots.
+        self.HTTP_HEADER_TIMEOUT = env_positive("HTTP_HEADER_TIMEOUT", 10.0)
+        self._tls()
+
+    def _tls(self) -> None:
         self.TLS_CERT = env_existing_file("TLS_CERT")
         self.TLS_KEY = env_existing_file("TLS_KEY")
         if bool(self.TLS_CERT) != bool(self.TLS_KEY):
             raise ConfigError("TLS_CERT and TLS_KEY go together: set both or neither")
+        default = "auto" if self.TLS_BY_DEFAULT or self.TLS_CERT else "off"
+        self.TLS = env_choice("TLS", default, TLS_MODES)
+        if self.TLS == "off" and self.TLS_CERT:
+            raise ConfigError("TLS=off but TLS_CERT is set: unset one of them")
+        # Extra names (DNS or IP) the local CA's server certificate carries, e.g. pichat.lan.
+        self.TLS_NAMES = env_list("TLS_NAMES")
 
     def _storage(self) -> None:
         self.INSTANCE_DIR = env_str("INSTANCE_DIR", str(BASE_DIR / "instance"))
@@ -241,8 +300,9 @@ class Config:
         self.NAS_BACKGROUND_SCAN = True
 
     def _audit(self) -> None:
-        # Without a key anyone who can edit the file could recompute the HMAC chain.
-        self.AUDIT_KEY = env_str("AUDIT_KEY")
+        # Without a secret key anyone who can edit the file could recompute the HMAC chain;
+        # not the session key, so whoever holds one cannot forge the other.
+        self.AUDIT_KEY = stored_secret("AUDIT_KEY", self.INSTANCE_DIR)
         # Rotation bounds the trail's disk use: AUDIT_MAX_MB × (AUDIT_BACKUP_COUNT + 1).
         self.AUDIT_MAX_MB = env_positive("AUDIT_MAX_MB", 10.0)
         self.AUDIT_BACKUP_COUNT = env_int("AUDIT_BACKUP_COUNT", 5, minimum=1)
@@ -262,16 +322,14 @@ class Config:
         self.WTF_CSRF_TIME_LIMIT = None
 
     def validate(self) -> None:
-        """Refuse settings that would make this mode unsafe; resolve derived keys."""
-        self.AUDIT_KEY = self.AUDIT_KEY or self.SECRET_KEY
+        """Refuse settings that would make this mode unsafe."""
 
 
 class DevelopmentConfig(Config):
-    """Local use: demo accounts, a throwaway key when none is set."""
+    """The original PiChat's demo: demo accounts, plain HTTP, a warning on every page."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.SECRET_KEY = self.SECRET_KEY or "pichat-development-key-not-secret"
         self.SEED_DEMO_USERS = True
 
 
@@ -287,7 +345,9 @@ class TestingConfig(DevelopmentConfig):
 
 
 class ProductionConfig(Config):
-    """Real deployments: a secret key is required and debug is refused."""
+    """Real deployments: HTTPS (here or at a proxy), no demo accounts, no debugger."""
+
+    TLS_BY_DEFAULT = True
 
     def __init__(self) -> None:
         super().__init__()
@@ -296,12 +356,14 @@ class ProductionConfig(Config):
         self.REMEMBER_COOKIE_SECURE = True
 
     def validate(self) -> None:
-        """Production must have its own SECRET_KEY and must not run with DEBUG."""
-        if not self.SECRET_KEY:
-            raise ConfigError("SECRET_KEY is required in production (set it in .env)")
+        """No debugger; plain HTTP only behind a TLS proxy that PiChat trusts."""
         if self.DEBUG:
             raise ConfigError("DEBUG must be off in production: it exposes tracebacks")
-        super().validate()
+        if self.TLS == "off" and self.TRUSTED_PROXIES < 1:
+            raise ConfigError(
+                "TLS=off needs a TLS proxy in front and TRUSTED_PROXIES=1 or more: "
+                "Secure cookies never come back over plain HTTP, so nobody could log in"
+            )
 
 
 CONFIGS: dict[str, type[Config]] = {
@@ -312,8 +374,8 @@ CONFIGS: dict[str, type[Config]] = {
 
 
 def load_config(name: str | None = None) -> Config:
-    """Build and validate the settings for `name` (default: PICHAT_ENV or development)."""
-    name = name or env_str("PICHAT_ENV", "development")
+    """Build and validate the settings for `name` (default: PICHAT_ENV, else production)."""
+    name = name or env_str("PICHAT_ENV", "production")
     if name not in CONFIGS:
         raise ConfigError(f"PICHAT_ENV must be one of {', '.join(CONFIGS)}, not {name!r}")
     config = CONFIGS[name]()

@@ -28,6 +28,7 @@ SECURITY_EVENTS = frozenset(
         "user_updated",
         "access_denied",
         "csrf_rejected",
+        "setup_completed",
     }
 )
 # If the disk keeps failing, rows wait in memory up to this many, then the oldest go:

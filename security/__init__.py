@@ -11,8 +11,8 @@ session_ended = _signals.signal("session-ended")
 
 
 def init_app(app: Flask) -> None:
-    """Bind login, passwords, rate limits, headers, error pages and the users CLI."""
-    from security import cli, headers, http_errors, login, passwords, ratelimit
+    """Bind login, passwords, rate limits, headers, error pages, the CLI and first-start pages."""
+    from security import cli, first_start, headers, http_errors, login, passwords, ratelimit
 
     app.extensions["passwords"] = passwords.PasswordService(app.config["PASSWORD_HASH_CONCURRENCY"])
     login.init_app(app)
@@ -20,3 +20,4 @@ def init_app(app: Flask) -> None:
     headers.init_app(app)
     http_errors.init_app(app)
     cli.init_app(app)
+    first_start.init_app(app)

@@ -74,6 +74,11 @@ def create_user(
     return user
 
 
+def has_administrator() -> bool:
+    """Whether any active administrator exists (else the first start offers /setup)."""
+    return _active_admins() > 0
+
+
 def _active_admins() -> int:
     query = db.select(db.func.count()).select_from(User)
     return db.session.scalar(query.where(User.role == "administrator", User.active.is_(True)))

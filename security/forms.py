@@ -1,8 +1,8 @@
 """Server-side forms (Flask-WTF adds the CSRF field)."""
 
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms import HiddenField, PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length
 
 
 class LoginForm(FlaskForm):
@@ -13,4 +13,20 @@ class LoginForm(FlaskForm):
     )
     password = PasswordField(
         "Contraseña", validators=[DataRequired("Escriba su contraseña."), Length(max=256)]
+    )
+
+
+class SetupForm(FlaskForm):
+    """The first administrator: name and password twice; the one-time token rides along."""
+
+    token = HiddenField()
+    username = StringField(
+        "Usuario", validators=[DataRequired("Escriba un nombre de usuario."), Length(max=64)]
+    )
+    password = PasswordField(
+        "Contraseña", validators=[DataRequired("Escriba una contraseña."), Length(max=256)]
+    )
+    password_again = PasswordField(
+        "Repita la contraseña",
+        validators=[EqualTo("password", "Las dos contraseñas no coinciden.")],
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 
 # No inline script or handler and no CDN: an injected tag cannot run code.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -28,11 +28,18 @@ HEADERS = {
 }
 
 
+# Once a browser has seen PiChat over HTTPS it never tries plain HTTP again for a year, so a
+# network attacker cannot strip TLS from a later visit.
+STRICT_TRANSPORT_SECURITY = "max-age=31536000"
+
+
 def add_security_headers(response: Response) -> Response:
     """Set the headers; a route that set its own CSP (downloads: sandbox) keeps it."""
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
+    if request.is_secure:
+        response.headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
     return response
 
 

@@ -17,11 +17,13 @@ from extensions import limiter
 ROLE_MULTIPLIER = {"administrator": 5, "cliente": 2, "usuario": 1}
 # Per client IP, on top of the per-account lockout: one address cannot sweep many accounts.
 LOGIN_LIMIT = "10 per minute"
+# Per client IP: the setup token has 256 bits, but nobody needs more tries than this.
+SETUP_LIMIT = "10 per minute"
 
 
-def login_ip_key() -> str:
-    """Key login attempts by client IP, whoever is (or is not) logged in."""
-    return f"login-ip:{get_remote_address()}"
+def client_ip_key() -> str:
+    """Key attempts at a secret (a password, the setup token) by client IP, logged in or not."""
+    return f"client-ip:{get_remote_address()}"
 
 
 def scale_limits(spec: str, factor: int) -> str:

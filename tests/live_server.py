@@ -12,9 +12,10 @@ from pathlib import Path
 
 import requests
 
+from tests.login_form import csrf_token, password_for
+
 ROOT = Path(__file__).resolve().parent.parent
 START_SECONDS = 30.0
-DEMO_PASSWORDS = {"admin": "admin123", "cliente": "cliente123", "usuario": "usuario123"}
 
 
 def free_port() -> int:
@@ -25,12 +26,20 @@ def free_port() -> int:
 
 
 class LiveServer:
-    """Start, reach and stop one PiChat server process with its own storage."""
+    """Start, reach and stop one PiChat server process with its own storage.
 
-    def __init__(self, root: Path, **env: str) -> None:
+    With `tls`, the server makes its own CA and serves HTTPS: `url` is https://, requests
+    made through `client()` trust only that CA, and `http_url` reaches the same port in
+    plain HTTP (which answers with redirects).
+    """
+
+    def __init__(self, root: Path, tls: bool = False, **env: str) -> None:
         self.root = root
         self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.http_url = f"http://127.0.0.1:{self.port}"
+        self.url = f"https://127.0.0.1:{self.port}" if tls else self.http_url
+        self.ca_path = root / "instance" / "tls" / "ca.crt"
+        self.tls = tls
         self.env = {
             **os.environ,
             "PICHAT_ENV": "development",
@@ -39,6 +48,7 @@ class LiveServer:
             "DATABASE_URL": f"sqlite:///{root / 'pichat.db'}",
             "QUARANTINE_DIR": str(root / "cuarentena"),
             "LOG_DIR": str(root / "logs"),
+            "INSTANCE_DIR": str(root / "instance"),
             "PYTHONUNBUFFERED": "1",
             **env,
         }
@@ -61,7 +71,7 @@ class LiveServer:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited early:\n{self.log_text()}")
             try:
-                if requests.get(f"{self.url}/health", timeout=1).ok:
+                if self._answers():
                     return self
             except requests.RequestException:
                 time.sleep(0.1)
@@ -79,22 +89,50 @@ class LiveServer:
             self.process.kill()
             return self.process.wait(timeout=5)
 
+    def _answers(self) -> bool:
+        """Whether /health answers (over HTTPS, once the CA it made exists)."""
+        if self.tls and not self.ca_path.exists():
+            return False
+        return self.client().get(f"{self.url}/health", timeout=1).ok
+
+    def client(self) -> requests.Session:
+        """A requests session that trusts this server's own CA (when it has one)."""
+        http = requests.Session()
+        if self.tls:
+            http.verify = str(self.ca_path)
+            # Else REQUESTS_CA_BUNDLE from the environment would override `verify`.
+            http.trust_env = False
+        return http
+
+    def post(self, http: requests.Session, path: str, data: dict[str, str],
+             page: requests.Response | None = None) -> requests.Response:
+        """Submit a form to `path` as a browser would: the page's CSRF token and a Referer.
+
+        `page` is the form page already fetched; otherwise `path` is fetched first.
+        """
+        page = page or http.get(f"{self.url}{path}", timeout=10)
+        return http.post(f"{self.url}{path}", data={**data, "csrf_token": csrf_token(page.text)},
+                         headers={"Referer": page.url}, allow_redirects=False, timeout=30)
+
+    def fingerprint(self) -> str:
+        """The SHA-256 fingerprint of the CA this server made."""
+        from security.certificates import fingerprint
+
+        return fingerprint(self.ca_path)
+
     def log_text(self) -> str:
         """Everything the server printed."""
         return self.output.read_text(errors="replace") if self.output.exists() else ""
 
-    def session(self, username: str = "admin", password: str = "admin123") -> requests.Session:
-        """A requests session logged in through the real form."""
-        from tests.conftest import CSRF_META
-
-        http = requests.Session()
-        page = http.get(f"{self.url}/login", timeout=10).text
-        token = CSRF_META.search(page).group(1)
-        answer = http.post(
-            f"{self.url}/login",
-            timeout=30,
-            allow_redirects=False,
-            data={"username": username, "password": password, "csrf_token": token},
-        )
+    def session(self, username: str, password: str | None = None) -> requests.Session:
+        """A requests session logged in through the real form (a demo account unless
+        `password` is given)."""
+        http = self.client()
+        data = {"username": username, "password": password_for(username, password)}
+        answer = self.post(http, "/login", data)
         assert answer.status_code == 302, answer.text
         return http
+
+    def csrf_token(self, http: requests.Session, path: str = "/") -> str:
+        """The CSRF token of `http`'s session, read from the page at `path`."""
+        return csrf_token(http.get(f"{self.url}{path}", timeout=10).text)

@@ -1,4 +1,5 @@
-"""Pytest fixtures that start real services (clamd) for the tests, or skip when absent.
+"""Pytest fixtures that find or start real services (Redis, PostgreSQL, clamd) for the tests,
+or skip when absent.
 
 Set PICHAT_REQUIRE_SERVICES=1 (CI does) to turn a missing service into a failure.
 """
@@ -200,6 +201,34 @@ def _ping(socket_path: str) -> bool:
             return conn.recv(16).startswith(b"PONG")
     except OSError:
         return False
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The local Redis server's URL (a test database number, flushed before use)."""
+    import redis
+
+    url = os.environ.get("PICHAT_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    try:
+        redis.Redis.from_url(url, socket_timeout=2).flushdb()
+    except redis.RedisError as exc:
+        require_service(f"Redis not reachable at {url}: {exc}")
+    return url
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """The local PostgreSQL test database's URL, emptied before use."""
+    import psycopg
+
+    url = os.environ.get("PICHAT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    try:
+        with psycopg.connect(url, connect_timeout=3, autocommit=True) as conn:
+            conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
+            conn.execute("CREATE SCHEMA public")
+    except psycopg.Error as exc:
+        require_service(f"PostgreSQL not reachable at {url}: {exc}")
+    return url.replace("postgresql://", "postgresql+psycopg://", 1)
 
 
 def start_clamd(workdir: Path, **settings: str) -> ClamdDaemon:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import re
 import threading
 import time
@@ -10,9 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from security.audit_query import MAX_LIMIT
-from tests.conftest import CSRF_META, AuthActions, read_audit
-from tests.live_server import DEMO_PASSWORDS
+from admin.audit_query import MAX_LIMIT
 
 GOOD_PASSWORD = "caballo-bateria-grapa"
 ADMIN_ROUTES = [
@@ -29,21 +26,14 @@ API_ROUTES = [route for route in ADMIN_ROUTES if route[1].startswith("/api/")]
 
 
 @pytest.fixture
-def admin(auth):
+def admin(client, login):
     """The test client, logged in as the demo administrator."""
-    auth.login()
-    return auth._client
+    login(client, "admin")
+    return client
 
 
 def users_by_name(client) -> dict[str, dict]:
     return {user["username"]: user for user in client.get("/api/admin/users").get_json()}
-
-
-def logged_in_client(app, username: str, password: str | None = None):
-    other = app.test_client()
-    answer = AuthActions(other).login(username, password or DEMO_PASSWORDS[username])
-    assert answer.status_code == 302
-    return other
 
 
 def test_every_admin_route_is_in_the_access_table(app):
@@ -58,8 +48,9 @@ def test_every_admin_route_is_in_the_access_table(app):
 
 @pytest.mark.parametrize("role", ["usuario", "cliente"])
 @pytest.mark.parametrize("method,path", ADMIN_ROUTES)
-def test_non_administrators_get_403_and_it_is_audited(app, auth, client, role, method, path):
-    auth.login(role, DEMO_PASSWORDS[role])
+def test_non_administrators_get_403_and_it_is_audited(app, login, read_audit, client, role,
+                                                      method, path):
+    login(client, role)
     answer = client.open(path, method=method, json={})
     assert answer.status_code == 403
     denied = [row for row in read_audit(app) if row["event"] == "access_denied"]
@@ -86,13 +77,15 @@ def test_panel_is_spanish_with_no_inline_script_style_or_handler(admin):
     assert not re.search(r"\sstyle=|\son[a-z]+=", page)
 
 
-def test_created_user_can_log_in(app, admin):
+def test_created_user_can_log_in(app, admin, login):
     answer = admin.post(
         "/api/admin/users", json={"username": "maria", "password": GOOD_PASSWORD, "role": "cliente"}
     )
     assert answer.status_code == 201
     assert answer.get_json() == {"username": "maria", "role": "cliente", "active": True}
-    logged_in_client(app, "maria", GOOD_PASSWORD)
+    maria = app.test_client()
+    assert login(maria, "maria", GOOD_PASSWORD).status_code == 302
+    assert maria.get("/").status_code == 200
 
 
 @pytest.mark.parametrize("name", ["cliente", "CLIENTE"])
@@ -136,36 +129,37 @@ def test_promoting_usuario_to_cliente_shows_in_the_list(admin):
     assert users_by_name(admin)["usuario"]["role"] == "cliente"
 
 
-def test_promoted_usuario_may_upload(app, admin):
-    if not any(r.rule == "/api/files" and "POST" in r.methods for r in app.url_map.iter_rules()):
-        pytest.skip("waits on nas/: POST /api/files is not registered yet")
+def test_promoted_usuario_may_upload(app, admin, login, micronas):
     admin.patch("/api/admin/users/usuario", json={"role": "cliente"})
-    user = logged_in_client(app, "usuario")
-    upload = {"file": (io.BytesIO(b"hola\n"), "hola.txt")}
-    answer = user.post("/api/files", data=upload, content_type="multipart/form-data")
+    user = app.test_client()
+    login(user, "usuario")
+    answer = micronas.upload(user, "hola.txt", b"hola\n")
     assert answer.status_code == 201
 
 
-def test_disabled_user_cannot_log_in(app, admin):
+def test_disabled_user_cannot_log_in(app, admin, login):
     assert admin.patch("/api/admin/users/usuario", json={"active": False}).status_code == 200
-    answer = AuthActions(app.test_client()).login("usuario", "usuario123")
+    answer = login(app.test_client(), "usuario", expect=None)
     assert answer.status_code == 403
 
 
 @pytest.mark.parametrize(
     "change", [{"active": False}, {"role": "cliente"}, {"password": GOOD_PASSWORD}]
 )
-def test_account_change_sends_the_users_open_session_to_login(app, admin, change):
-    user = logged_in_client(app, "usuario")
+def test_account_change_sends_the_users_open_session_to_login(app, admin, login, change):
+    user = app.test_client()
+    login(user, "usuario")
     assert user.get("/").status_code == 200
     admin.patch("/api/admin/users/usuario", json=change)
     answer = user.get("/")
     assert answer.status_code == 302 and answer.headers["Location"].startswith("/login")
 
 
-def test_reset_password_lets_the_new_one_in(app, admin):
+def test_reset_password_lets_the_new_one_in(app, admin, login):
     admin.patch("/api/admin/users/usuario", json={"password": GOOD_PASSWORD})
-    logged_in_client(app, "usuario", GOOD_PASSWORD)
+    user = app.test_client()
+    assert login(user, "usuario", GOOD_PASSWORD).status_code == 302
+    assert user.get("/").status_code == 200
 
 
 def test_update_of_unknown_user_is_404(admin):
@@ -178,14 +172,14 @@ def test_update_without_csrf_token_is_refused_and_changes_nothing(admin):
     assert users_by_name(admin)["usuario"]["active"] is True
 
 
-def test_unlock_after_lockout_lets_the_right_password_in(app, admin):
-    other = AuthActions(app.test_client())
+def test_unlock_after_lockout_lets_the_right_password_in(app, admin, login):
+    other = app.test_client()
     for _ in range(5):
-        other.login("cliente", "wrong-password")
-    assert other.login("cliente", "cliente123").status_code == 429
+        login(other, "cliente", "wrong-password", expect=401)
+    assert login(other, "cliente", expect=None).status_code == 429
     answer = admin.post("/api/admin/users/cliente/unlock")
     assert answer.status_code == 200 and answer.get_json()["locked_until"] is None
-    assert other.login("cliente", "cliente123").status_code == 302
+    assert login(other, "cliente", expect=None).status_code == 302
 
 
 @pytest.mark.parametrize("change", [{"active": False}, {"role": "usuario"}])
@@ -201,7 +195,7 @@ def test_administrator_can_be_demoted_once_a_second_exists(admin):
     assert answer.status_code == 200
 
 
-def test_account_actions_are_audited_never_with_the_password(app, admin):
+def test_account_actions_are_audited_never_with_the_password(app, admin, read_audit):
     body = {"username": "maria", "password": GOOD_PASSWORD, "role": "usuario"}
     admin.post("/api/admin/users", json=body)
     admin.patch("/api/admin/users/maria", json={"role": "cliente", "password": "otra-clave-larga"})
@@ -216,27 +210,27 @@ def test_account_actions_are_audited_never_with_the_password(app, admin):
     assert "otra-clave" not in trail and GOOD_PASSWORD not in trail
 
 
-def test_audit_api_filters_by_event_and_user_newest_first(app, admin):
+def test_audit_api_filters_by_event_and_user_newest_first(app, admin, login):
     for name in ("nadie", "otro", "nadie"):
-        AuthActions(app.test_client()).login(name, "x")
+        login(app.test_client(), name, "x", expect=401)
     rows = admin.get("/api/admin/audit?event=login_failed&user=nadie").get_json()
     assert len(rows) == 2 and {r["user"] for r in rows} == {"nadie"}
     assert rows[0]["ts"] > rows[1]["ts"]
 
 
-def test_audit_api_filters_by_since(app, admin):
-    AuthActions(app.test_client()).login("antes", "x")
+def test_audit_api_filters_by_since(app, admin, login):
+    login(app.test_client(), "antes", "x", expect=401)
     time.sleep(0.01)
     boundary = datetime.now(UTC).isoformat()
-    AuthActions(app.test_client()).login("despues", "x")
+    login(app.test_client(), "despues", "x", expect=401)
     rows = admin.get("/api/admin/audit", query_string={"since": boundary}).get_json()
     users = {r["user"] for r in rows}
     assert "despues" in users and "antes" not in users
 
 
-def test_audit_api_pages_with_limit_and_offset(app, admin):
+def test_audit_api_pages_with_limit_and_offset(app, admin, login):
     for index in range(5):
-        AuthActions(app.test_client()).login(f"nadie{index}", "x")
+        login(app.test_client(), f"nadie{index}", "x", expect=401)
     query = "/api/admin/audit?event=login_failed&limit=2&offset={}"
     pages = [[r["user"] for r in admin.get(query.format(o)).get_json()] for o in (0, 2, 4)]
     assert pages == [["nadie4", "nadie3"], ["nadie2", "nadie1"], ["nadie0"]]
@@ -255,8 +249,8 @@ def test_audit_api_refuses_malformed_filters_with_400(admin, query):
     assert answer.get_json()["message"]
 
 
-def test_audit_csv_export_is_an_attachment_with_formulas_neutralised(app, admin):
-    AuthActions(app.test_client()).login('=HYPERLINK("http://x","y")', "x")
+def test_audit_csv_export_is_an_attachment_with_formulas_neutralised(app, admin, login):
+    login(app.test_client(), '=HYPERLINK("http://x","y")', "x", expect=401)
     answer = admin.get("/api/admin/audit.csv?event=login_failed")
     assert answer.status_code == 200 and answer.mimetype == "text/csv"
     assert answer.headers["Content-Disposition"].startswith("attachment")
@@ -265,52 +259,38 @@ def test_audit_csv_export_is_an_attachment_with_formulas_neutralised(app, admin)
     assert "'=HYPERLINK" in text and ",=HYPERLINK" not in text and ',"=HYPERLINK' not in text
 
 
-def test_status_without_providers_says_unavailable(app, admin):
-    app.extensions.pop("status", None)
-    status = admin.get("/api/admin/status").get_json()
-    assert status["chat"] is None and status["nas"] is None
-    assert status["database"] == "sqlite" and status["redis"] is False
-    assert status["version"] == "0.1.0" and status["uptime_seconds"] >= 0
-
-
-def test_status_and_user_list_read_the_providers_without_message_text(app, admin):
-    app.extensions["status"] = {
-        "chat": lambda: {
-            "online": ["usuario"],
-            "rooms": [{"room": "sala1", "members": 2, "persistent": True, "last": "secreto"}],
-        },
-        "nas": lambda: {
-            "counts": {"pending": 1, "clean": 2, "infected": 3},
-            "scanner": {"engine": "builtin", "version": "1"},
-        },
-    }
-    status = admin.get("/api/admin/status").get_json()
+def test_status_shows_who_is_online_rooms_and_files_but_never_text(admin, users):
+    usuario = users.connect("usuario")
+    room = {"code": "sala1", "password": "clave-de-sala", "persistent": True}
+    assert usuario.emit("create_room", room, callback=True)["ok"]
+    assert usuario.emit("send_message", {"room": "sala1", "text": "texto-secreto"},
+                        callback=True)["ok"]
+    answer = admin.get("/api/admin/status")
+    status = answer.get_json()
     assert status["chat"] == {
         "online": ["usuario"],
-        "rooms": [{"room": "sala1", "members": 2, "persistent": True}],
+        "rooms": [{"room": "sala1", "members": 1, "persistent": True}],
     }
-    assert status["nas"]["counts"]["infected"] == 3
-    assert status["nas"]["scanner"] == {"engine": "builtin", "version": "1"}
+    assert "texto-secreto" not in answer.get_data(as_text=True)
+    assert status["nas"]["counts"] == {"pending": 0, "clean": 0, "infected": 0}
+    assert status["nas"]["scanner"]["engine"] == "builtin"
+    assert status["database"] == "sqlite" and status["redis"] is False
+    assert status["version"] == "0.1.0" and status["uptime_seconds"] >= 0
     online = {name: user["online"] for name, user in users_by_name(admin).items()}
     assert online == {"admin": False, "cliente": False, "usuario": True}
-
-
-def test_users_list_online_is_null_without_the_chat_provider(app, admin):
-    app.extensions["status"] = {}
-    assert {user["online"] for user in users_by_name(admin).values()} == {None}
 
 
 def test_disable_closes_the_users_live_socket_within_two_seconds(live_server):
     import socketio
 
-    admin = live_server.session()
-    user = live_server.session("usuario", "usuario123")
+    admin = live_server.session("admin")
+    user = live_server.session("usuario")
     closed = threading.Event()
     socket = socketio.Client(reconnection=False)
     socket.on("disconnect", lambda *_: closed.set())
     cookie = "; ".join(f"{c.name}={c.value}" for c in user.cookies)
     socket.connect(live_server.url, headers={"Cookie": cookie}, wait_timeout=5)
-    token = CSRF_META.search(admin.get(f"{live_server.url}/admin", timeout=10).text).group(1)
+    token = live_server.csrf_token(admin, "/admin")
     try:
         answer = admin.patch(
             f"{live_server.url}/api/admin/users/usuario",

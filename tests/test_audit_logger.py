@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from flask import Flask
 from flask_login import LoginManager, UserMixin, login_user
 
 import logging_
@@ -248,12 +247,26 @@ def test_user_is_neutralised_and_cut_at_64(logger, tmp_path):
 
 
 @pytest.fixture
-def app(tmp_path):
-    app = Flask(__name__)
-    app.config.update(SECRET_KEY="secret", LOG_DIR=str(tmp_path), AUDIT_FLUSH_INTERVAL=3600)
-    logging_.init_app(app)
-    yield app
-    app.extensions["audit"].close()
+def app(audit_app):
+    return audit_app({"SECRET_KEY": "secret"}, AUDIT_FLUSH_SECONDS=3600)
+
+
+def test_audit_max_mb_and_backup_count_bound_the_files_on_disk(audit_app, tmp_path):
+    env = {"SECRET_KEY": "secret", "AUDIT_MAX_MB": "0.002", "AUDIT_BACKUP_COUNT": "2"}
+    app = audit_app(env, AUDIT_BUFFER_ROWS=5)
+    for index in range(200):
+        app.extensions["audit"].log("room_joined", user="ana", detail=f"vuelta {index}")
+    app.extensions["audit"].flush()
+    assert trail_names(str(tmp_path), "audit.csv") == ["audit.csv.2", "audit.csv.1", "audit.csv"]
+    # A file rotates once past 2 KiB, after the batch that crossed it (5 rows here).
+    assert all(os.path.getsize(tmp_path / name) < 2 * 2048 for name in os.listdir(tmp_path)
+               if name.startswith("audit.csv") and not name.endswith(".lock"))
+    assert verify(str(tmp_path), app.config["AUDIT_KEY"].encode()).ok
+
+
+def test_an_event_missing_from_the_one_list_is_refused(logger):
+    with pytest.raises(ValueError, match="unknown audit event"):
+        logger.log("made_up_event")
 
 
 def test_audit_helper_takes_ip_from_request_and_given_user(app, tmp_path):

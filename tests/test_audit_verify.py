@@ -4,11 +4,10 @@ import csv
 import io
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
-from flask import Flask
 
-import logging_
 from logging_.audit_logger import AuditLogger
 from logging_.reader import read_rows, rows_to_csv
 from logging_.trail import trail_names
@@ -162,12 +161,9 @@ def test_rows_to_csv_keeps_formulas_neutralised(logger, tmp_path):
 
 
 @pytest.fixture
-def app(tmp_path):
-    app = Flask(__name__)
-    app.config.update(SECRET_KEY="cli-secret", LOG_DIR=str(tmp_path))
-    logging_.init_app(app)
-    yield app
-    app.extensions["audit"].close()
+def app(audit_app, monkeypatch):
+    monkeypatch.delenv("AUDIT_KEY", raising=False)
+    return audit_app({"SECRET_KEY": "cli-secret"})
 
 
 def test_cli_verify_succeeds_on_untouched_trail(app):
@@ -192,18 +188,21 @@ def change_cell_line_3(rows):
     rows[2][1] = "login_success"
 
 
-def test_audit_key_overrides_secret_key(tmp_path):
-    app = Flask(__name__)
-    app.config.update(SECRET_KEY="s", AUDIT_KEY="audit-only", LOG_DIR=str(tmp_path))
-    logging_.init_app(app)
+def test_audit_key_overrides_secret_key(tmp_path, audit_app):
+    app = audit_app({"SECRET_KEY": "s", "AUDIT_KEY": "audit-only"})
     app.extensions["audit"].log("logout")
-    app.extensions["audit"].close()
+    app.extensions["audit"].flush()
     assert verify(str(tmp_path), b"audit-only").ok
     assert not verify(str(tmp_path), b"s").ok
 
 
-def test_init_app_without_any_key_refuses(tmp_path):
-    app = Flask(__name__)
-    app.config.update(LOG_DIR=str(tmp_path))
-    with pytest.raises(logging_.AuditConfigError):
-        logging_.init_app(app)
+def test_without_audit_key_the_chain_uses_a_kept_key_never_the_session_key(
+    tmp_path, audit_app, monkeypatch
+):
+    monkeypatch.delenv("AUDIT_KEY", raising=False)
+    app = audit_app({"SECRET_KEY": "solo-esta"})
+    app.extensions["audit"].log("logout")
+    app.extensions["audit"].flush()
+    kept = (Path(app.config["INSTANCE_DIR"]) / "audit_key").read_text().strip()
+    assert verify(str(tmp_path), kept.encode()).ok
+    assert not verify(str(tmp_path), b"solo-esta").ok

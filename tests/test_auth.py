@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from app import create_app
 from extensions import db
 from security.accounts import find_user
-from tests.conftest import read_audit
 
 
 def test_login_page_is_spanish_with_csrf_meta(client):
@@ -17,8 +15,8 @@ def test_login_page_is_spanish_with_csrf_meta(client):
     assert "Iniciar sesión" in page
 
 
-def test_good_login_lands_on_home_showing_user_and_role(client, auth):
-    answer = auth.login("cliente", "cliente123")
+def test_good_login_lands_on_home_showing_user_and_role(client, login):
+    answer = login(client, "cliente", expect=None)
     assert answer.status_code == 302
     assert answer.headers["Location"] == "/"
     home = client.get("/").get_data(as_text=True)
@@ -32,25 +30,26 @@ def test_home_requires_login(client):
 
 
 @pytest.mark.parametrize("username,password", [("admin", "wrong-password"), ("nadie", "admin123")])
-def test_bad_credentials_get_one_message_and_401(auth, username, password):
-    answer = auth.login(username, password)
+def test_bad_credentials_get_one_message_and_401(client, login, username, password):
+    answer = login(client, username, password, expect=None)
     assert answer.status_code == 401
     assert "Usuario o contraseña incorrectos." in answer.get_data(as_text=True)
 
 
-def test_disabled_account_is_refused_with_403(app, auth):
+def test_disabled_account_is_refused_with_403(app, client, login):
     with app.app_context():
         find_user("usuario").active = False
         db.session.commit()
-    answer = auth.login("usuario", "usuario123")
+    answer = login(client, "usuario", expect=None)
     assert answer.status_code == 403
     assert "desactivada" in answer.get_data(as_text=True)
 
 
-def test_sixth_login_after_five_failures_is_locked_even_with_right_password(app, auth):
+def test_sixth_login_after_five_failures_is_locked_even_with_right_password(app, client, login,
+                                                                           read_audit):
     for _ in range(5):
-        assert auth.login("cliente", "wrong-password").status_code == 401
-    answer = auth.login("cliente", "cliente123")
+        assert login(client, "cliente", "wrong-password", expect=None).status_code == 401
+    answer = login(client, "cliente", expect=None)
     assert answer.status_code == 429
     assert int(answer.headers["Retry-After"]) > 14 * 60
     assert "bloqueada" in answer.get_data(as_text=True)
@@ -58,36 +57,29 @@ def test_sixth_login_after_five_failures_is_locked_even_with_right_password(app,
     assert "account_locked" in events
 
 
-def test_lockout_survives_a_restart(app, auth, monkeypatch):
+def test_lockout_survives_a_restart(client, login, another_app):
     for _ in range(5):
-        auth.login("cliente", "wrong-password")
-    restarted = create_app("testing")
-    restarted.test_client_class = type(auth._client)
-    answer = restarted.test_client().post(
-        "/login", data={"username": "cliente", "password": "cliente123"}
-    )
+        login(client, "cliente", "wrong-password", expect=401)
+    restarted = another_app()
+    answer = login(restarted.test_client(), "cliente", expect=None)
     assert answer.status_code == 429
-    restarted.extensions["audit"].close()
 
 
-def test_failures_spread_over_more_than_the_window_do_not_lock(app, auth):
+def test_failures_spread_over_more_than_the_window_do_not_lock(app, client, login):
     from datetime import timedelta
 
     for _ in range(4):
-        auth.login("cliente", "wrong-password")
+        login(client, "cliente", "wrong-password", expect=401)
     with app.app_context():
         user = find_user("cliente")
         user.failed_window_start = user.failed_window_start - timedelta(minutes=16)
         db.session.commit()
-    auth.login("cliente", "wrong-password")
-    assert auth.login("cliente", "cliente123").status_code == 302
+    login(client, "cliente", "wrong-password", expect=401)
+    assert login(client, "cliente", expect=None).status_code == 302
 
 
-def test_login_is_limited_per_ip(client):
-    statuses = [
-        client.post("/login", data={"username": f"nadie{i}", "password": "x"}).status_code
-        for i in range(11)
-    ]
+def test_login_is_limited_per_ip(client, login):
+    statuses = [login(client, f"nadie{i}", "x", expect=None).status_code for i in range(11)]
     assert statuses[:10] == [401] * 10
     assert statuses[10] == 429
 
@@ -102,25 +94,23 @@ def test_login_is_limited_per_ip(client):
         ("javascript:alert(1)", "/"),
     ],
 )
-def test_login_redirects_only_to_same_site_next(client, target, expected):
-    answer = client.post(
-        f"/login?next={target}", data={"username": "admin", "password": "admin123"}
-    )
+def test_login_redirects_only_to_same_site_next(client, login, target, expected):
+    answer = login(client, "admin", expect=None, query_string={"next": target})
     assert answer.status_code == 302
     assert answer.headers["Location"] == expected
 
 
-def test_logout_requires_post(client, auth):
-    auth.login()
+def test_logout_requires_post(client, login):
+    login(client, "admin")
     assert client.get("/logout").status_code == 405
 
 
-def test_logout_ends_every_session_of_the_user(app, auth, client):
+def test_logout_ends_every_session_of_the_user(app, login, client):
     other = app.test_client()
-    other.post("/login", data={"username": "admin", "password": "admin123"})
+    login(other, "admin")
     assert other.get("/").status_code == 200
-    auth.login()
-    assert auth.logout().status_code == 302
+    login(client, "admin")
+    assert client.post("/logout").status_code == 302
     assert client.get("/").status_code == 302
     assert other.get("/").status_code == 302
 
@@ -133,31 +123,31 @@ def test_logout_ends_every_session_of_the_user(app, auth, client):
         ["reset-password", "usuario", "--password", "Otra-Clave-Larga-9"],
     ],
 )
-def test_account_changes_end_open_sessions(app, runner, args):
+def test_account_changes_end_open_sessions(app, runner, login, args):
     browser = app.test_client()
-    browser.post("/login", data={"username": "usuario", "password": "usuario123"})
+    login(browser, "usuario")
     assert browser.get("/").status_code == 200
     result = runner.invoke(args=["users", *args])
     assert result.exit_code == 0, result.output
     assert browser.get("/").status_code == 302
 
 
-def test_session_cookie_changes_at_login(client):
+def test_session_cookie_changes_at_login(client, login):
     client.get("/login")
     before = client.get_cookie("session").value
-    client.post("/login", data={"username": "admin", "password": "admin123"})
+    login(client, "admin")
     assert client.get_cookie("session").value != before
 
 
-def test_login_and_logout_are_audited(app, auth):
-    auth.login()
-    auth.logout()
-    auth.login("admin", "bad-password")
+def test_login_and_logout_are_audited(app, client, login, read_audit):
+    login(client, "admin")
+    client.post("/logout")
+    login(client, "admin", "bad-password", expect=401)
     events = [row["event"] for row in read_audit(app)]
     assert {"login_success", "logout", "login_failed"} <= set(events)
 
 
-def test_attempted_username_is_audited_neutralised(app, auth):
-    auth.login('=HYPERLINK("http://x","y")', "whatever")
+def test_attempted_username_is_audited_neutralised(app, client, login, read_audit):
+    login(client, '=HYPERLINK("http://x","y")', "whatever", expect=401)
     row = next(r for r in read_audit(app) if r["event"] == "login_failed")
     assert row["user"].startswith("'=")

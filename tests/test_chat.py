@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -11,60 +10,19 @@ import pytest
 from flask import Flask
 from flask_socketio import SocketIOTestClient
 
-from chat import chat_status
 from chat.acks import SESSION_RECHECK_SECONDS
+from chat.status import chat_status
 from extensions import db, socketio
 from security.accounts import find_user
-from tests.conftest import PiClient, read_audit
-from tests.live_server import DEMO_PASSWORDS
-from tests.test_chat_core import FakeClock
 
-
-class ChatUsers:
-    """Log demo users in over HTTP and open Socket.IO test clients on their sessions."""
-
-    def __init__(self, app: Flask) -> None:
-        self.app = app
-        self.opened: list[SocketIOTestClient] = []
-
-    def login(self, username: str) -> PiClient:
-        """A Flask test client logged in through the real form."""
-        http = self.app.test_client()
-        credentials = {"username": username, "password": DEMO_PASSWORDS[username]}
-        answer = http.post("/login", data=credentials)
-        assert answer.status_code == 302, answer.status_code
-        return http
-
-    def connect(self, username: str = "admin") -> SocketIOTestClient:
-        """A connected Socket.IO test client on a fresh login of `username`."""
-        http = self.login(username)
-        sock = socketio.test_client(self.app, flask_test_client=http)
-        assert sock.is_connected()
-        sock.http = http
-        self.opened.append(sock)
-        return sock
-
-    def close(self) -> None:
-        """Disconnect every client still connected."""
-        for sock in self.opened:
-            if sock.is_connected():
-                sock.disconnect()
+DEMO_USERS = ("admin", "cliente", "usuario")
 
 
 @pytest.fixture
-def users(app: Flask) -> Iterator[ChatUsers]:
-    """Factory of logged-in Socket.IO test clients, disconnected after the test."""
-    chat_users = ChatUsers(app)
-    yield chat_users
-    chat_users.close()
-
-
-@pytest.fixture
-def clock(app: Flask) -> FakeClock:
+def clock(app: Flask, fake_clock):
     """Freeze the chat's throttles; tests advance time explicitly."""
-    fake = FakeClock()
-    app.extensions["chat"].clock = fake
-    return fake
+    app.extensions["chat"].clock = fake_clock
+    return fake_clock
 
 
 def events(sock: SocketIOTestClient, name: str) -> list[dict]:
@@ -100,18 +58,19 @@ def drain(*socks: SocketIOTestClient) -> None:
         sock.queue.clear()
 
 
-def audit_rows(app: Flask, event: str) -> list[dict[str, str]]:
-    """The audit rows of one event, newest first."""
-    return [row for row in read_audit(app) if row["event"] == event]
+@pytest.fixture
+def audit_rows(app: Flask, read_audit):
+    """``audit_rows(event)``: the app's audit rows of one event, newest first."""
+    return lambda event: [row for row in read_audit(app) if row["event"] == event]
 
 
 # --- connecting -----------------------------------------------------------------------
 
 
-def test_unauthenticated_connect_is_refused_and_audited(app):
+def test_unauthenticated_connect_is_refused_and_audited(app, audit_rows):
     sock = socketio.test_client(app)
     assert not sock.is_connected()
-    assert audit_rows(app, "socket_refused")[0]["outcome"] == "unauthenticated"
+    assert audit_rows("socket_refused")[0]["outcome"] == "unauthenticated"
 
 
 def test_everyone_hears_who_comes_online(users):
@@ -141,7 +100,7 @@ def test_lobby_message_reaches_every_connected_user(users):
 
 
 def test_room_message_reaches_only_members(users):
-    admin, cliente, usuario = (users.connect(name) for name in DEMO_PASSWORDS)
+    admin, cliente, usuario = (users.connect(name) for name in DEMO_USERS)
     make_room(admin)
     join(cliente)
     drain(admin, cliente, usuario)
@@ -161,7 +120,7 @@ def test_room_messages_arrive_in_the_order_sent(users, clock):
 
 
 def test_direct_message_reaches_only_the_pair(users):
-    admin, cliente, usuario = (users.connect(name) for name in DEMO_PASSWORDS)
+    admin, cliente, usuario = (users.connect(name) for name in DEMO_USERS)
     drain(admin, cliente, usuario)
     answer = ack(cliente, "send_direct", {"to": "admin", "text": "privado"})
     for sock in (admin, cliente):
@@ -170,10 +129,10 @@ def test_direct_message_reaches_only_the_pair(users):
     assert events(usuario, "message") == []
 
 
-def test_direct_message_is_audited_without_its_text(app, users):
+def test_direct_message_is_audited_without_its_text(app, users, read_audit, audit_rows):
     cliente = users.connect("cliente")
     ack(cliente, "send_direct", {"to": "admin", "text": "texto-secreto-del-dm"})
-    [row] = audit_rows(app, "direct_message")
+    [row] = audit_rows("direct_message")
     assert (row["user"], row["target"]) == ("cliente", "admin")
     assert "texto-secreto-del-dm" not in str(read_audit(app))
 
@@ -207,9 +166,9 @@ def test_join_room_answers_members_and_tells_the_members(users):
     assert (joined["room"], joined["user"]) == ("sala1", "cliente")
 
 
-def test_join_unknown_room_answers_not_found_and_is_audited(app, users):
+def test_join_unknown_room_answers_not_found_and_is_audited(app, users, audit_rows):
     assert join(users.connect("admin"), "no-existe")["error"] == "not_found"
-    assert audit_rows(app, "room_join_failed")[0]["outcome"] == "not_found"
+    assert audit_rows("room_join_failed")[0]["outcome"] == "not_found"
 
 
 def test_sending_to_a_room_not_joined_is_forbidden(users):
@@ -245,7 +204,7 @@ def test_close_room_by_creator_tells_members_and_frees_the_code(users):
     assert ack(admin, "close_room", {"room": "sala1"}) == {"ok": True}
     assert [e["room"] for e in events(cliente, "room_closed")] == ["sala1"]
     assert ack(cliente, "send_message", {"room": "sala1", "text": "x"})["error"] == "forbidden"
-    make_room(cliente)
+    assert make_room(cliente)["members"] == ["cliente"]
 
 
 def test_administrator_may_close_any_room(users):
@@ -270,7 +229,7 @@ def test_sixth_join_is_locked_even_with_the_right_password(users):
 
 
 def test_room_lockout_is_per_user(users):
-    admin, cliente, usuario = (users.connect(name) for name in DEMO_PASSWORDS)
+    admin, cliente, usuario = (users.connect(name) for name in DEMO_USERS)
     make_room(admin)
     for n in range(5):
         join(cliente, password=f"mala{n}")
@@ -299,12 +258,12 @@ def test_ephemeral_room_has_no_history(users):
     ("event", "outcome"),
     [("room_created", "ok"), ("room_joined", "ok"), ("room_left", "ok")],
 )
-def test_room_lifecycle_is_audited(app, users, event, outcome):
+def test_room_lifecycle_is_audited(app, users, event, outcome, audit_rows):
     admin, cliente = users.connect("admin"), users.connect("cliente")
     make_room(admin)
     join(cliente)
     ack(cliente, "leave_room", {"room": "sala1"})
-    [row] = audit_rows(app, event)
+    [row] = audit_rows(event)
     assert (row["target"], row["outcome"]) == ("sala1", outcome)
 
 
@@ -328,7 +287,9 @@ def test_chat_status_lists_online_users_and_rooms(app, users):
     admin, cliente = users.connect("admin"), users.connect("cliente")
     make_room(admin, persistent=True)
     join(cliente)
-    assert chat_status(app) == {
+    with app.app_context():
+        status = chat_status()
+    assert status == {
         "online": ["admin", "cliente"],
         "rooms": [{"room": "sala1", "members": 2, "persistent": True}],
     }
@@ -393,7 +354,7 @@ def test_event_after_the_session_token_changed_is_refused(app, users, clock):
 # --- ephemeral means ephemeral ----------------------------------------------------------
 
 
-def test_ephemeral_text_leaves_no_trace_in_database_or_logs(app, users, tmp_path: Path):
+def test_ephemeral_text_leaves_no_trace_in_database_or_logs(app, users, tmp_path: Path, read_audit):
     admin, cliente = users.connect("admin"), users.connect("cliente")
     make_room(admin, "efimera")
     join(cliente, "efimera")

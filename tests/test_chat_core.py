@@ -12,20 +12,6 @@ from chat.presence_redis import RedisMembership
 from chat.throttle import Cooldown, FloodDetector, TokenBucket
 
 
-class FakeClock:
-    """A clock that moves only when told, for the chat's throttles."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        """Move time forward."""
-        self.now += seconds
-
-
 @pytest.fixture(params=["memory", "redis"])
 def membership(request: pytest.FixtureRequest) -> Iterator[Membership]:
     """Each membership backend; Redis on its own key prefix, deleted after."""
@@ -102,25 +88,22 @@ def test_sockets_of_a_beating_process_are_kept(two_processes):
     assert first.beat() is False and first.online() == ["bea"]
 
 
-def test_token_bucket_allows_the_burst_then_the_rate():
-    clock = FakeClock()
-    bucket = TokenBucket(rate=10, burst=20, clock=clock)
+def test_token_bucket_allows_the_burst_then_the_rate(fake_clock):
+    bucket = TokenBucket(rate=10, burst=20, clock=fake_clock)
     assert [bucket.take() for _ in range(21)] == [True] * 20 + [False]
-    clock.advance(0.5)
+    fake_clock.advance(0.5)
     assert [bucket.take() for _ in range(6)] == [True] * 5 + [False]
 
 
-def test_flood_detector_fires_only_within_the_window():
-    clock = FakeClock()
-    detector = FloodDetector(limit=3, window=10, clock=clock)
+def test_flood_detector_fires_only_within_the_window(fake_clock):
+    detector = FloodDetector(limit=3, window=10, clock=fake_clock)
     assert [detector.refused() for _ in range(2)] == [False, False]
-    clock.advance(10)
+    fake_clock.advance(10)
     assert [detector.refused() for _ in range(3)] == [False, False, True]
 
 
-def test_cooldown_is_per_key():
-    clock = FakeClock()
-    cooldown = Cooldown(2, clock)
+def test_cooldown_is_per_key(fake_clock):
+    cooldown = Cooldown(2, fake_clock)
     assert [cooldown.ready("a"), cooldown.ready("a"), cooldown.ready("b")] == [True, False, True]
-    clock.advance(2)
+    fake_clock.advance(2)
     assert cooldown.ready("a")

@@ -11,8 +11,7 @@ import pytest
 import requests
 import socketio
 
-from tests.conftest import CSRF_META
-from tests.live_server import DEMO_PASSWORDS, LiveServer
+from tests.live_server import LiveServer
 
 WAIT_SECONDS = 10.0
 
@@ -25,7 +24,7 @@ class LiveChat:
         origin: str | None = None,
     ) -> None:
         self.server = server
-        self.http = http or server.session(username, DEMO_PASSWORDS[username])
+        self.http = http or server.session(username)
         self.inbox: queue.Queue[tuple[str, object]] = queue.Queue()
         # websocket-client sends the server's own URL as Origin unless told otherwise.
         options = {"origin": origin} if origin else {}
@@ -56,9 +55,13 @@ class LiveChat:
                 return payload
         raise AssertionError("no message arrived in time")
 
-    def wait_disconnected(self) -> None:
-        """Return once the server has closed this socket (fail after WAIT_SECONDS)."""
-        self.disconnected.get(timeout=WAIT_SECONDS)
+    def closed_by_server(self) -> bool:
+        """Whether the server closes this socket within WAIT_SECONDS."""
+        try:
+            self.disconnected.get(timeout=WAIT_SECONDS)
+        except queue.Empty:
+            return False
+        return True
 
 
 @pytest.fixture
@@ -104,17 +107,16 @@ def test_direct_message_reaches_only_the_pair(people):
     assert texts_until(usuario, "fin") == []
 
 
-def _logout(server: LiveServer, http: requests.Session) -> None:
-    token = CSRF_META.search(http.get(f"{server.url}/", timeout=WAIT_SECONDS).text).group(1)
-    answer = http.post(f"{server.url}/logout", headers={"X-CSRFToken": token},
-                       allow_redirects=False, timeout=WAIT_SECONDS)
-    assert answer.status_code == 302
+def log_out(server: LiveServer, http: requests.Session) -> requests.Response:
+    """POST /logout with the session's CSRF token; the answer."""
+    return http.post(f"{server.url}/logout", headers={"X-CSRFToken": server.csrf_token(http)},
+                     allow_redirects=False, timeout=WAIT_SECONDS)
 
 
 def test_socket_is_disconnected_after_logout(live_server, people):
     cliente = people("cliente")
-    _logout(live_server, cliente.http)
-    cliente.wait_disconnected()
+    assert log_out(live_server, cliente.http).status_code == 302
+    assert cliente.closed_by_server()
 
 
 def test_oversized_frame_closes_only_that_connection(live_server, people):
@@ -123,7 +125,7 @@ def test_oversized_frame_closes_only_that_connection(live_server, people):
     assert big.call("send_message", {"room": "lobby", "text": "x" * 900_000})["error"] == "too_long"
     # Over Engine.IO's 1,000,000-byte frame limit: the server closes this one socket.
     big.sio.emit("send_message", {"room": "lobby", "text": "x" * 1_000_001})
-    big.wait_disconnected()
+    assert big.closed_by_server()
     assert other.call("send_message", {"room": "lobby", "text": "sigo aquí"})["ok"]
     again = LiveChat(live_server, "cliente", http=big.http).connect()
     assert again.call("typing", {"room": "lobby"}) == {"ok": True}
@@ -143,8 +145,10 @@ def test_origin_outside_allowed_origins_is_refused(tmp_path: Path):
 
 @pytest.fixture
 def two_servers(tmp_path: Path, redis_url: str) -> Iterator[tuple[LiveServer, LiveServer]]:
-    """Two processes sharing one SQLite file and one Redis, as behind nginx."""
-    shared = {"REDIS_URL": redis_url, "DATABASE_URL": f"sqlite:///{tmp_path / 'shared.db'}"}
+    """Two processes sharing one SQLite file, one Redis and one INSTANCE_DIR (so one
+    generated session key), as behind nginx."""
+    shared = {"REDIS_URL": redis_url, "DATABASE_URL": f"sqlite:///{tmp_path / 'shared.db'}",
+              "INSTANCE_DIR": str(tmp_path / "instance")}
     first = LiveServer(tmp_path / "a", **shared).start()
     second = LiveServer(tmp_path / "b", **shared)
     try:
@@ -166,7 +170,7 @@ def test_room_message_crosses_processes_through_redis(two_servers, people):
 
 def test_logout_on_one_process_closes_the_socket_on_the_other(two_servers):
     first, second = two_servers
-    http = first.session("cliente", DEMO_PASSWORDS["cliente"])
+    http = first.session("cliente")
     on_second = LiveChat(second, "cliente", http=http).connect()
-    _logout(first, http)
-    on_second.wait_disconnected()
+    assert log_out(first, http).status_code == 302
+    assert on_second.closed_by_server()

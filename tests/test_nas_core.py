@@ -15,10 +15,13 @@ import zlib
 
 import pytest
 
+from errors import Refusal
+from nas import allowed_types, build_scanner
+from nas.builtin_scanner import BuiltinScanner
 from nas.clamd import ClamdScanner
 from nas.quarantine import EmptyUpload, Quarantine, QuarantineError, UploadTooLarge
-from nas.scanner import BuiltinScanner, ScannerUnavailable, build_scanner
-from nas.sniff import DEFAULT_ALLOWED, TypeRejected, check_type, parse_allowlist
+from nas.scan_result import ScannerUnavailable
+from nas.sniff import DEFAULT_ALLOWED, check_type
 from tests.services import start_clamd
 
 EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
@@ -181,8 +184,9 @@ def test_allowed_types_are_accepted(head, name, mime):
     (PDF, "foto.png"), (_zip("a.txt"), "informe.pdf"), (DOCX, "carta.pdf"),
 ])
 def test_disallowed_types_and_mismatched_extensions_are_rejected(head, name):
-    with pytest.raises(TypeRejected):
+    with pytest.raises(Refusal) as refused:
         check_type(head, name)
+    assert (refused.value.status, refused.value.code) == (415, "unsupported_type")
 
 
 @pytest.mark.parametrize(("head", "name", "message"), [
@@ -192,33 +196,30 @@ def test_disallowed_types_and_mismatched_extensions_are_rejected(head, name):
     (b"<html><body>hola</body></html>", "a.txt", "nunca se admite"),
 ])
 def test_rejections_explain_why_in_spanish(head, name, message):
-    with pytest.raises(TypeRejected, match=message):
+    with pytest.raises(Refusal, match=message):
         check_type(head, name)
 
 
 def test_custom_allowlist_limits_types_and_office_zips():
-    only_pdf = parse_allowlist("application/pdf:pdf")
+    only_pdf = allowed_types({"application/pdf": frozenset({"pdf"})})
     assert check_type(PDF, "a.pdf", only_pdf) == "application/pdf"
     for head, name in ((_png(), "a.png"), (XLSX, "a.xlsx")):
-        with pytest.raises(TypeRejected):
+        with pytest.raises(Refusal):
             check_type(head, name, only_pdf)
 
 
-def test_parse_allowlist_reads_types_and_extensions():
-    spec = " application/pdf:pdf ; image/JPEG:jpg,jpeg;text/plain:txt"
-    assert parse_allowlist(spec) == {
-        "application/pdf": {"pdf"}, "image/jpeg": {"jpg", "jpeg"}, "text/plain": {"txt"}}
+def test_without_allowed_types_micronas_uses_its_own_list():
+    assert allowed_types(None) is DEFAULT_ALLOWED
     assert set(DEFAULT_ALLOWED["image/jpeg"]) == {"jpg", "jpeg"}
 
 
-@pytest.mark.parametrize("spec", [
-    "", "application/pdf", "pdf:pdf", "application/pdf:", "application/pdf:.pdf",
-    "application/pdf:pdf;", "application/pdf:pdf;application/pdf:pdf", "text/html:html",
-    "text/plain:php", "application/x-dosexec:exe", "image/png:png,", "a/b:c d",
+@pytest.mark.parametrize("allowed", [
+    {"text/html": frozenset({"html"})}, {"text/plain": frozenset({"txt", "php"})},
+    {"application/x-dosexec": frozenset({"exe"})},
 ])
-def test_parse_allowlist_rejects_malformed_or_dangerous_specs(spec):
-    with pytest.raises(ValueError):
-        parse_allowlist(spec)
+def test_allowed_types_that_admit_programs_or_markup_stop_start_up(allowed):
+    with pytest.raises(Refusal, match="never allowed"):
+        allowed_types(allowed)
 
 
 def _write(tmp_path, data: bytes, name: str = "upload") -> str:
@@ -260,7 +261,6 @@ def test_builtin_scanner_flags_a_blocklisted_hash(tmp_path):
 
 def test_shipped_blocklist_lists_eicar_and_a_bad_line_is_refused(tmp_path):
     scanner = BuiltinScanner()
-    assert scanner.ping()
     assert scanner.scan_file(_write(tmp_path, EICAR)).signature == "Eicar-Test-Signature"
     with open("nas/signatures/blocklist.txt") as handle:
         assert EICAR_SHA256 in handle.read().split()
@@ -269,21 +269,26 @@ def test_shipped_blocklist_lists_eicar_and_a_bad_line_is_refused(tmp_path):
 
 
 def test_build_scanner_picks_clamd_only_when_configured():
-    by_socket = build_scanner({"CLAMD_SOCKET": "/run/clamd.sock", "CLAMD_TIMEOUT": "5"})
-    assert (by_socket.name, by_socket.socket_path, by_socket.timeout) == (
-        "clamd", "/run/clamd.sock", 5.0)
-    by_host = build_scanner({"CLAMD_HOST": "10.0.0.5"})
-    assert (by_host.host, by_host.port, by_host.timeout) == ("10.0.0.5", 3310, 30.0)
-    assert build_scanner({"CLAMD_SOCKET": "", "CLAMD_HOST": None}).name == "builtin"
-    for bad in ({"CLAMD_HOST": "h", "CLAMD_PORT": "x"}, {"CLAMD_SOCKET": "s", "CLAMD_TIMEOUT": "0"},
-                {"CLAMD_HOST": "h", "CLAMD_PORT": "70000"}):
-        with pytest.raises(ValueError):
-            build_scanner(bad)
+    settings = {"CLAMD_SOCKET": None, "CLAMD_HOST": None, "CLAMD_PORT": 3310,
+                "CLAMD_TIMEOUT": 30.0, "SCAN_BLOCKLIST": None}
+    by_socket = build_scanner(settings | {"CLAMD_SOCKET": "/run/clamd.sock", "CLAMD_TIMEOUT": 5})
+    assert (by_socket.name, by_socket.address, by_socket.timeout) == (
+        "clamd", "/run/clamd.sock", 5)
+    by_host = build_scanner(settings | {"CLAMD_HOST": "10.0.0.5"})
+    assert (by_host.address, by_host.timeout) == (("10.0.0.5", 3310), 30.0)
+    assert build_scanner(settings).name == "builtin"
+
+
+def test_a_malformed_block_list_stops_start_up_with_its_line(tmp_path):
+    settings = {"CLAMD_SOCKET": None, "CLAMD_HOST": None,
+                "SCAN_BLOCKLIST": _write(tmp_path, b"abc123\n", "bad")}
+    with pytest.raises(Refusal, match="SCAN_BLOCKLIST: .*bad:1"):
+        build_scanner(settings)
 
 
 def test_clamd_finds_eicar_and_passes_a_clean_file(clamd, tmp_path):
-    scanner = ClamdScanner(socket_path=clamd.socket, timeout=10)
-    assert scanner.ping() and scanner.version().startswith("ClamAV ")
+    scanner = ClamdScanner(clamd.socket, timeout=10)
+    assert scanner.version().startswith("ClamAV ")
     infected = scanner.scan_file(_write(tmp_path, b"a" * 300_000 + EICAR, "bad"))
     assert not infected.clean and infected.signature.startswith("PiChat.Test.EICAR")
     clean = scanner.scan_file(_write(tmp_path, os.urandom(300_000), "ok"))
@@ -292,13 +297,14 @@ def test_clamd_finds_eicar_and_passes_a_clean_file(clamd, tmp_path):
 
 
 def test_clamd_stopped_is_unavailable_fast_and_recovers(clamd, tmp_path):
-    scanner = ClamdScanner(socket_path=clamd.socket, timeout=10)
+    scanner = ClamdScanner(clamd.socket, timeout=10)
     path = _write(tmp_path, b"hola\n")
     clamd.stop()
     started = time.monotonic()
     with pytest.raises(ScannerUnavailable):
         scanner.scan_file(path)
-    assert not scanner.ping()
+    with pytest.raises(ScannerUnavailable):
+        scanner.version()
     assert time.monotonic() - started < 2
     clamd.start()
     assert scanner.scan_file(path).clean
@@ -315,7 +321,7 @@ def small_clamd(tmp_path_factory):
 
 @pytest.mark.parametrize("size", [500_000, 3_000_000], ids=["max-file-size", "stream-max"])
 def test_real_clamd_limits_leave_the_file_unscanned(small_clamd, tmp_path, size):
-    scanner = ClamdScanner(socket_path=small_clamd.socket, timeout=10)
+    scanner = ClamdScanner(small_clamd.socket, timeout=10)
     assert scanner.scan_file(_write(tmp_path, b"hola\n", "small")).clean
     with pytest.raises(ScannerUnavailable, match="Heuristics.Limits|size limit"):
         scanner.scan_file(_write(tmp_path, b"a" * size + EICAR))
@@ -330,7 +336,7 @@ def test_real_clamd_limits_leave_the_file_unscanned(small_clamd, tmp_path, size)
 ], ids=["limits", "size-limit", "error", "empty", "silent", "garbled", "no-sig", "endless"])
 def test_clamd_replies_without_a_verdict_raise_unavailable(fake_clamd, tmp_path, reply, early):
     fake = fake_clamd(reply, early)
-    scanner = ClamdScanner(socket_path=fake.socket, timeout=1.0, chunk_size=4096)
+    scanner = ClamdScanner(fake.socket, timeout=1.0, chunk_size=4096)
     started = time.monotonic()
     with pytest.raises(ScannerUnavailable):
         scanner.scan_file(_write(tmp_path, os.urandom(2_000_000)))
@@ -351,7 +357,7 @@ def test_clamd_client_reads_found_over_tcp(tmp_path):
                                  else b"stream: Win.Test.EICAR_HDB-1 FOUND\0")
         thread = threading.Thread(target=serve, daemon=True)
         thread.start()
-        scanner = ClamdScanner(host="127.0.0.1", port=listener.getsockname()[1], timeout=5)
+        scanner = ClamdScanner(("127.0.0.1", listener.getsockname()[1]), timeout=5)
         result = scanner.scan_file(_write(tmp_path, b"tiny"))
         thread.join(5)
     assert (result.clean, result.signature, result.version) == (

@@ -11,19 +11,9 @@ import time
 import pytest
 
 from app import create_app
-from extensions import socketio
-from nas import NasConfigError, nas_status
-from tests.conftest import read_audit
-from tests.nas_helpers import (
-    EICAR,
-    PDF,
-    EmitRecorder,
-    log_in,
-    quarantine_entries,
-    row,
-    rows,
-    upload,
-)
+from config import ConfigError
+from nas.files import nas_status
+from tests.micronas import EICAR, PDF
 
 FILES_DATA = re.compile(r'<script type="application/json" id="files-data">(.*?)</script>', re.S)
 
@@ -35,19 +25,12 @@ def scanned_app(app):
     return app
 
 
-def stored(app, client, name="acta.txt", data=b"acta\n", user="cliente") -> dict:
-    """Upload as ``user`` and return the file JSON (the client stays logged in as ``user``)."""
-    log_in(client, user)
-    answer = upload(client, name, data)
-    assert answer.status_code == 201, answer.get_json()
-    return answer.get_json()
-
-
-def test_clean_download_is_byte_identical_with_safe_headers(scanned_app, client):
+def test_clean_download_is_byte_identical_with_safe_headers(scanned_app, client, login, micronas,
+                                                            read_audit):
     data = PDF + os.urandom(300_000)
-    file = stored(scanned_app, client, "informe.pdf", data)
+    file = micronas.store(client, "informe.pdf", data)
     assert file["status"] == "clean"
-    log_in(client, "usuario")
+    login(client, "usuario")
     answer = client.get(f"/api/files/{file['id']}/download")
     assert answer.status_code == 200
     assert hashlib.sha256(answer.data).hexdigest() == hashlib.sha256(data).hexdigest()
@@ -61,8 +44,8 @@ def test_clean_download_is_byte_identical_with_safe_headers(scanned_app, client)
         "file_downloaded", "usuario", file["id"])
 
 
-def test_unicode_name_travels_in_filename_star(scanned_app, client):
-    file = stored(scanned_app, client, "informe_año «final».pdf", PDF)
+def test_unicode_name_travels_in_filename_star(scanned_app, client, micronas):
+    file = micronas.store(client, "informe_año «final».pdf", PDF)
     answer = client.get(f"/api/files/{file['id']}/download")
     assert answer.headers["Content-Disposition"] == (
         "attachment; filename=\"informe_ano final.pdf\"; "
@@ -70,15 +53,15 @@ def test_unicode_name_travels_in_filename_star(scanned_app, client):
     )
 
 
-def test_pending_file_is_not_served(app, client):
-    file = stored(app, client)
+def test_pending_file_is_not_served(app, client, micronas):
+    file = micronas.store(client)
     answer = client.get(f"/api/files/{file['id']}/download")
     assert answer.status_code == 409
     assert answer.get_json()["error"] == "pending"
 
 
-def test_infected_file_is_never_served(scanned_app, client):
-    file = stored(scanned_app, client, "eicar.txt", EICAR)
+def test_infected_file_is_never_served(scanned_app, client, micronas):
+    file = micronas.store(client, "eicar.txt", EICAR)
     answer = client.get(f"/api/files/{file['id']}/download")
     assert answer.status_code == 403
     assert answer.get_json() == {"error": "infected",
@@ -87,15 +70,15 @@ def test_infected_file_is_never_served(scanned_app, client):
 
 
 @pytest.mark.parametrize("file_id", ["0" * 32, "nope", "..%2F..%2Fetc%2Fpasswd"])
-def test_unknown_file_is_not_found(client, file_id):
-    log_in(client, "usuario")
+def test_unknown_file_is_not_found(client, file_id, login):
+    login(client, "usuario")
     answer = client.get(f"/api/files/{file_id}/download")
     assert answer.status_code == 404
     assert answer.get_json()["error"] == "not_found"
 
 
-def test_eleventh_download_in_a_minute_is_rate_limited(scanned_app, client):
-    file = stored(scanned_app, client)
+def test_eleventh_download_in_a_minute_is_rate_limited(scanned_app, client, micronas):
+    file = micronas.store(client)
     for _ in range(10):
         assert client.get(f"/api/files/{file['id']}/download").status_code == 200
     answer = client.get(f"/api/files/{file['id']}/download")
@@ -103,37 +86,35 @@ def test_eleventh_download_in_a_minute_is_rate_limited(scanned_app, client):
 
 
 @pytest.mark.parametrize("user", ["cliente", "usuario"])
-def test_only_administrators_delete(app, client, user):
-    file = stored(app, client)
-    log_in(client, user)
+def test_only_administrators_delete(app, client, user, login, micronas):
+    file = micronas.store(client)
+    login(client, user)
     assert client.delete(f"/api/files/{file['id']}").status_code == 403
-    assert quarantine_entries(app) == [file["id"]] and row(app, file["id"]) is not None
+    assert micronas.quarantine(app) == [file["id"]] and micronas.row(app, file["id"]) is not None
 
 
-def test_admin_delete_removes_file_and_row(app, client, monkeypatch):
-    events = EmitRecorder()
-    monkeypatch.setattr(socketio, "emit", events)
-    file = stored(app, client, user="admin")
+def test_admin_delete_removes_file_and_row(app, client, emitted, micronas, read_audit):
+    file = micronas.store(client, user="admin")
     answer = client.delete(f"/api/files/{file['id']}")
     assert answer.status_code == 204
-    assert quarantine_entries(app) == [] and rows(app) == []
-    assert events.of("file_deleted") == [({"id": file["id"]}, "lobby")]
+    assert micronas.quarantine(app) == [] and micronas.rows(app) == []
+    assert emitted.of("file_deleted") == [({"id": file["id"]}, "lobby")]
     deleted = read_audit(app)[0]
     assert (deleted["event"], deleted["target"]) == ("file_deleted", file["id"])
     assert client.delete(f"/api/files/{file['id']}").status_code == 404
 
 
-def test_fourth_delete_in_a_minute_is_rate_limited(client):
-    log_in(client, "admin")
+def test_fourth_delete_in_a_minute_is_rate_limited(client, login):
+    login(client, "admin")
     for _ in range(3):
         assert client.delete(f"/api/files/{'0' * 32}").status_code == 404
     assert client.delete(f"/api/files/{'0' * 32}").status_code == 429
 
 
-def test_list_shows_every_file_with_its_provenance(scanned_app, client):
-    clean = stored(scanned_app, client, "acta.txt", b"acta\n")
-    infected = stored(scanned_app, client, "eicar.txt", EICAR)
-    log_in(client, "usuario")
+def test_list_shows_every_file_with_its_provenance(scanned_app, client, login, micronas):
+    clean = micronas.store(client, "acta.txt", b"acta\n")
+    infected = micronas.store(client, "eicar.txt", EICAR)
+    login(client, "usuario")
     listed = client.get("/api/files").get_json()
     assert [f["id"] for f in listed] == [infected["id"], clean["id"]]
     keys = {"id", "name", "size", "mime", "sha256", "uploaded_by", "uploaded_at", "status",
@@ -154,9 +135,9 @@ def test_list_needs_a_login(client):
     ("usuario", False, False), ("cliente", True, False), ("admin", True, True),
 ])
 def test_files_page_shows_controls_by_role(scanned_app, client, user, upload_control,
-                                           delete_control):
-    stored(scanned_app, client)
-    log_in(client, user)
+                                           delete_control, login, micronas):
+    micronas.store(client)
+    login(client, user)
     page = client.get("/files").get_data(as_text=True)
     assert ('id="upload-input"' in page) is upload_control
     assert f'data-can-delete="{"true" if delete_control else "false"}"' in page
@@ -165,17 +146,17 @@ def test_files_page_shows_controls_by_role(scanned_app, client, user, upload_con
     assert (file["name"], file["status"], file["scan_engine"]) == ("acta.txt", "clean", "builtin")
 
 
-def test_files_page_data_block_keeps_names_exact_and_inert(scanned_app, client):
+def test_files_page_data_block_keeps_names_exact_and_inert(scanned_app, client, micronas):
     name = "Tom & Jerry's «acta».txt"
-    stored(scanned_app, client, name, b"x\n")
+    micronas.store(client, name, b"x\n")
     page = client.get("/files").get_data(as_text=True)
     block = FILES_DATA.search(page).group(1)
     assert "&" not in block and "'" not in block  # escaped as \u0026 and \u0027
     assert json.loads(block)[0]["name"] == name
 
 
-def test_quarantine_is_not_reachable_by_any_path(scanned_app, client):
-    file = stored(scanned_app, client, "secreto.txt", b"secreto del quarantine\n")
+def test_quarantine_is_not_reachable_by_any_path(scanned_app, client, micronas):
+    file = micronas.store(client, "secreto.txt", b"secreto del quarantine\n")
     base = os.path.basename(scanned_app.config["QUARANTINE_DIR"])
     for path in (f"/static/{file['id']}", f"/static/../{base}/{file['id']}",
                  f"/static/%2e%2e/{base}/{file['id']}", f"/{base}/{file['id']}",
@@ -187,13 +168,14 @@ def test_quarantine_is_not_reachable_by_any_path(scanned_app, client):
 
 def test_quarantine_inside_static_is_refused(monkeypatch, app):
     monkeypatch.setenv("QUARANTINE_DIR", os.path.join(app.static_folder, "q"))
-    with pytest.raises(NasConfigError):
+    with pytest.raises(ConfigError, match="QUARANTINE_DIR must not be inside"):
         create_app("testing")
 
 
-def test_start_up_reconcile_cleans_leftovers_and_flags_vanished_files(app, client, tmp_path):
-    kept = stored(app, client, "guardado.txt", b"uno\n")
-    vanished = stored(app, client, "perdido.txt", b"dos\n")
+def test_start_up_reconcile_cleans_leftovers_and_flags_vanished_files(app, client, micronas,
+                                                                      another_app):
+    kept = micronas.store(client, "guardado.txt", b"uno\n")
+    vanished = micronas.store(client, "perdido.txt", b"dos\n")
     quarantine = app.config["QUARANTINE_DIR"]
     os.remove(os.path.join(quarantine, vanished["id"]))
     old = time.time() - 2 * 3600
@@ -202,21 +184,19 @@ def test_start_up_reconcile_cleans_leftovers_and_flags_vanished_files(app, clien
             handle.write(b"resto")
         if not name.startswith("c"):
             os.utime(os.path.join(quarantine, name), (old, old))
-    restarted = create_app("testing")
-    try:
-        assert quarantine_entries(restarted) == sorted([kept["id"], "c" * 32 + ".part"])
-        assert row(restarted, vanished["id"]).missing is True
-        assert row(restarted, kept["id"]).missing is False
-    finally:
-        restarted.extensions["audit"].close()
+    restarted = another_app()
+    assert micronas.quarantine(restarted) == sorted([kept["id"], "c" * 32 + ".part"])
+    assert micronas.row(restarted, vanished["id"]).missing is True
+    assert micronas.row(restarted, kept["id"]).missing is False
     answer = client.get(f"/api/files/{vanished['id']}/download")
     assert (answer.status_code, answer.get_json()["error"]) == (404, "missing")
 
 
-def test_nas_status_counts_files_and_names_the_scanner(scanned_app, client):
-    stored(scanned_app, client, "acta.txt", b"acta\n")
-    stored(scanned_app, client, "eicar.txt", EICAR)
-    status = nas_status(scanned_app)
+def test_nas_status_counts_files_and_names_the_scanner(scanned_app, client, micronas):
+    micronas.store(client, "acta.txt", b"acta\n")
+    micronas.store(client, "eicar.txt", EICAR)
+    with scanned_app.app_context():
+        status = nas_status()
     assert status["counts"] == {"pending": 0, "clean": 1, "infected": 1}
     assert status["scanner"]["engine"] == "builtin"
     assert status["scanner"]["version"].startswith("builtin-")

@@ -10,138 +10,131 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from app import create_app
-from extensions import db, socketio
+from extensions import db
+from nas.builtin_scanner import DEFAULT_BLOCKLIST, BuiltinScanner
 from nas.models import StoredFile
-from nas.scanner import DEFAULT_BLOCKLIST, BuiltinScanner
-from nas.scanning import rescan_outdated, retry_delay, scan_pending
-from security.models import utcnow
-from tests.conftest import PiClient, read_audit
-from tests.nas_helpers import EICAR, EmitRecorder, log_in, quarantine_entries, row, upload
+from nas.scan_queue import rescan_outdated, retry_delay, scan_pending
+from security.clock import utcnow
+from tests.micronas import EICAR
 
 
 @pytest.fixture
-def events(monkeypatch: pytest.MonkeyPatch) -> EmitRecorder:
-    """Every socketio.emit of the test, recorded instead of sent."""
-    recorder = EmitRecorder()
-    monkeypatch.setattr(socketio, "emit", recorder)
-    return recorder
-
-
-@pytest.fixture
-def make_app(app, monkeypatch):
+def make_app(another_app):
     """Factory: a second app on the same storage, built after ``CLAMD_SOCKET=socket``."""
     made = []
 
     def make(socket: str | None = None, inline: bool = True):
-        if socket:
-            monkeypatch.setenv("CLAMD_SOCKET", socket)
-        made.append(create_app("testing"))
-        made[-1].test_client_class = PiClient
+        made.append(another_app(**({"CLAMD_SOCKET": socket} if socket else {})))
         made[-1].config["NAS_SCAN_INLINE"] = inline
         return made[-1]
 
     yield make
     for other in made:
         other.extensions["nas"].worker.stop()
-        other.extensions["audit"].close()
 
 
-def upload_as_cliente(app, name: str, data: bytes) -> dict:
-    """Upload from a fresh client logged in as cliente; return the 201 JSON."""
-    client = app.test_client()
-    log_in(client, "cliente")
-    answer = upload(client, name, data)
-    assert answer.status_code == 201, answer.get_json()
-    return answer.get_json()
+def in_app(app, scan, **options):
+    """Run one scan function of the queue inside the app, as the worker does."""
+    with app.app_context():
+        return scan(**options)
 
 
-def wait_for(app, file_id: str, done, seconds: float = 10.0) -> StoredFile:
-    """Poll the row until ``done(row)`` (for the background worker's tests only)."""
-    deadline = time.monotonic() + seconds
-    while not done(found := row(app, file_id)) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return found
+@pytest.fixture
+def wait_for(micronas):
+    """``wait_for(app, file_id, done)`` polls the row until ``done(row)`` (for the background
+    worker's tests only) and returns it."""
+
+    def poll(app, file_id: str, done, seconds: float = 10.0) -> StoredFile:
+        deadline = time.monotonic() + seconds
+        while not done(found := micronas.row(app, file_id)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return found
+
+    return poll
 
 
 @pytest.mark.parametrize("engine", ["builtin", "clamd"])
-def test_eicar_is_blocked_and_the_uploader_told_why(request, make_app, events, engine):
+def test_eicar_is_blocked_and_the_uploader_told_why(request, make_app, emitted, engine, micronas,
+                                                    read_audit):
     socket = request.getfixturevalue("clamd").socket if engine == "clamd" else None
     app = make_app(socket)
-    body = upload_as_cliente(app, "eicar.txt", EICAR)
+    body = micronas.store(app.test_client(), "eicar.txt", EICAR)
     assert (body["status"], body["scan_engine"]) == ("infected", engine)
     signature = body["signature"]
     assert signature.startswith("Eicar-Test-Signature" if engine == "builtin" else
                                 "PiChat.Test.EICAR")
     assert body["message"] == f"Archivo bloqueado: contiene {signature}."
-    assert quarantine_entries(app) == [body["id"]]  # kept for the administrators to review
+    assert micronas.quarantine(app) == [body["id"]]  # kept for the administrators to review
     infected = read_audit(app)[0]
     assert (infected["event"], infected["user"], infected["target"]) == (
         "file_infected", "cliente", body["id"])
-    assert events.of("file_infected") == [({"id": body["id"], "name": "eicar.txt",
+    assert emitted.of("file_infected") == [({"id": body["id"], "name": "eicar.txt",
                                             "uploaded_by": "cliente", "signature": signature},
                                            "admins")]
-    assert events.of("file_status")[-1][0]["status"] == "infected"
+    assert emitted.of("file_status")[-1][0]["status"] == "infected"
 
 
 @pytest.mark.parametrize("engine", ["builtin", "clamd"])
-def test_clean_file_records_engine_version_and_time(request, make_app, events, engine):
+def test_clean_file_records_engine_version_and_time(request, make_app, emitted, engine, micronas):
     socket = request.getfixturevalue("clamd").socket if engine == "clamd" else None
     app = make_app(socket)
     before = utcnow()
-    body = upload_as_cliente(app, "acta.txt", b"acta de la reunion\n")
+    body = micronas.store(app.test_client(), "acta.txt", b"acta de la reunion\n")
     assert (body["status"], body["signature"], body["scan_engine"]) == ("clean", None, engine)
     assert body["scan_version"].startswith("builtin-" if engine == "builtin" else "ClamAV ")
     assert body["scanned_at"] >= before.isoformat()
-    assert events.of("file_status") == [
+    assert emitted.of("file_status") == [
         ({key: body[key] for key in ("id", "status", "signature", "scan_engine", "scan_version",
                                      "scanned_at")}, "lobby")]
 
 
-def test_clamd_down_keeps_file_pending_until_a_retry_finds_it_back(make_app, clamd):
+def test_clamd_down_keeps_file_pending_until_a_retry_finds_it_back(make_app, clamd, login,
+                                                                   micronas):
     app = make_app(clamd.socket)
     clamd.stop()
-    body = upload_as_cliente(app, "acta.txt", b"acta\n")
+    body = micronas.store(app.test_client(), "acta.txt", b"acta\n")
     assert body["status"] == "pending"
-    pending = row(app, body["id"])
+    pending = micronas.row(app, body["id"])
     assert pending.scan_attempts == 1
     client = app.test_client()
-    log_in(client, "usuario")
+    login(client, "usuario")
     assert client.get(f"/api/files/{body['id']}/download").status_code == 409
     clamd.start()
-    assert scan_pending(app) == 0  # not due yet: retries wait SCAN_RETRY_SECONDS
-    assert scan_pending(app, now=utcnow() + timedelta(seconds=31)) == 1
-    assert (row(app, body["id"]).status, row(app, body["id"]).scan_engine) == ("clean", "clamd")
+    assert in_app(app, scan_pending) == 0  # not due yet: retries wait SCAN_RETRY_SECONDS
+    assert in_app(app, scan_pending, now=utcnow() + timedelta(seconds=31)) == 1
+    scanned = micronas.row(app, body["id"])
+    assert (scanned.status, scanned.scan_engine) == ("clean", "clamd")
     assert client.get(f"/api/files/{body['id']}/download").status_code == 200
 
 
-def test_clamd_size_limit_alert_is_not_clean(make_app, fake_clamd):
+def test_clamd_size_limit_alert_is_not_clean(make_app, fake_clamd, micronas):
     fake = fake_clamd(b"stream: Heuristics.Limits.Exceeded.MaxFileSize FOUND\0")
     app = make_app(fake.socket)
-    body = upload_as_cliente(app, "grande.txt", b"a" * 100_000)
+    body = micronas.store(app.test_client(), "grande.txt", b"a" * 100_000)
     assert body["status"] == "pending"
-    assert row(app, body["id"]).next_scan_at is not None
+    assert micronas.row(app, body["id"]).next_scan_at is not None
 
 
-def test_worker_rescans_by_itself_when_clamd_comes_back(make_app, clamd):
+def test_worker_rescans_by_itself_when_clamd_comes_back(make_app, clamd, monkeypatch, micronas,
+                                                        wait_for):
+    monkeypatch.setenv("SCAN_RETRY_SECONDS", "1")
     app = make_app(clamd.socket, inline=False)
-    app.config["SCAN_RETRY_SECONDS"] = 1
     clamd.stop()
     worker = app.extensions["nas"].worker
     worker.start()
-    body = upload_as_cliente(app, "acta.txt", b"acta\n")
+    body = micronas.store(app.test_client(), "acta.txt", b"acta\n")
     failed = wait_for(app, body["id"], lambda found: found.scan_attempts >= 1)
     assert (failed.status, failed.scan_attempts) == ("pending", 1)
     clamd.start()
     assert wait_for(app, body["id"], lambda found: found.status != "pending").status == "clean"
-    assert worker.stop() is True and not worker.running
+    assert worker.stop() is True
 
 
-def test_worker_scans_new_uploads_and_stops_cleanly(make_app):
+def test_worker_scans_new_uploads_and_stops_cleanly(make_app, micronas, wait_for):
     app = make_app(inline=False)
     worker = app.extensions["nas"].worker
     worker.start()
-    body = upload_as_cliente(app, "eicar.txt", EICAR)
+    body = micronas.store(app.test_client(), "eicar.txt", EICAR)
     assert body["status"] == "pending"
     assert wait_for(app, body["id"], lambda found: found.status != "pending").status == "infected"
     assert worker.stop() is True
@@ -153,19 +146,19 @@ def test_retry_waits_double_each_time_up_to_eight_periods(app):
             30, 60, 120, 240, 240, 240]
 
 
-def test_admin_rescan_queues_every_pending_file_now(app, client):
-    log_in(client, "cliente")
-    file_id = upload(client, "acta.txt", b"acta\n").get_json()["id"]
+def test_admin_rescan_queues_every_pending_file_now(app, client, login, micronas):
+    login(client, "cliente")
+    file_id = micronas.upload(client, "acta.txt", b"acta\n").get_json()["id"]
     with app.app_context():
         db.session.execute(update(StoredFile).values(next_scan_at=utcnow() + timedelta(hours=1)))
         db.session.commit()
-    assert scan_pending(app) == 0
+    assert in_app(app, scan_pending) == 0
     assert client.post("/api/files/rescan").status_code == 403
-    log_in(client, "admin")
+    login(client, "admin")
     answer = client.post("/api/files/rescan")
     assert (answer.status_code, answer.get_json()) == (202, {"queued": 1})
-    assert scan_pending(app) == 1
-    assert row(app, file_id).status == "clean"
+    assert in_app(app, scan_pending) == 1
+    assert micronas.row(app, file_id).status == "clean"
 
 
 @pytest.fixture
@@ -178,44 +171,46 @@ def blocklist(app, tmp_path):
     return path
 
 
-def test_signature_update_blocks_a_recent_file_but_not_an_old_one(app, client, blocklist, events):
+def test_signature_update_blocks_a_recent_file_but_not_an_old_one(app, client, blocklist, emitted,
+                                                                  login, micronas, read_audit):
     data = b"informe que hoy se sabe malicioso\n"
-    log_in(client, "cliente")
-    recent = upload(client, "reciente.txt", data).get_json()
-    old = upload(client, "antiguo.txt", data).get_json()
-    other = upload(client, "otro.txt", b"inofensivo\n").get_json()
+    login(client, "cliente")
+    recent = micronas.upload(client, "reciente.txt", data).get_json()
+    old = micronas.upload(client, "antiguo.txt", data).get_json()
+    other = micronas.upload(client, "otro.txt", b"inofensivo\n").get_json()
     with app.app_context():
         db.session.execute(update(StoredFile).where(StoredFile.id == old["id"])
                            .values(uploaded_at=utcnow() - timedelta(days=8)))
         db.session.commit()
-    assert rescan_outdated(app) == 0  # same version: nothing to do
+    assert in_app(app, rescan_outdated) == 0  # same version: nothing to do
     digest = hashlib.sha256(data).hexdigest()
     blocklist.write_text(blocklist.read_text() + f"{digest}\n")
-    assert rescan_outdated(app) == 2
-    blocked, kept, untouched = (row(app, f["id"]) for f in (recent, old, other))
+    assert in_app(app, rescan_outdated) == 2
+    blocked, kept, untouched = (micronas.row(app, f["id"]) for f in (recent, old, other))
     assert (blocked.status, blocked.signature) == ("infected", f"PiChat.Blocklist.{digest[:12]}")
     assert blocked.scan_version != recent["scan_version"]
     assert (kept.status, kept.scan_version) == ("clean", old["scan_version"])
     assert (untouched.status, untouched.scan_version) == ("clean", blocked.scan_version)
-    assert [data["id"] for data, _ in events.of("file_infected")] == [recent["id"]]
+    assert [data["id"] for data, _ in emitted.of("file_infected")] == [recent["id"]]
     assert read_audit(app)[0]["event"] == "file_infected"
 
 
-def test_rescans_go_in_batches_so_new_uploads_wait_little(app, client, blocklist):
-    log_in(client, "cliente")
+def test_rescans_go_in_batches_so_new_uploads_wait_little(app, client, blocklist, login, micronas):
+    login(client, "cliente")
     for number in range(3):
-        assert upload(client, f"acta{number}.txt", f"acta {number}\n".encode()).status_code == 201
+        answer = micronas.upload(client, f"acta{number}.txt", f"acta {number}\n".encode())
+        assert answer.status_code == 201
     blocklist.write_text(blocklist.read_text() + "# nueva version\n")
-    assert rescan_outdated(app, limit=2) == 2
-    assert rescan_outdated(app, limit=2) == 1
-    assert rescan_outdated(app, limit=2) == 0
+    assert in_app(app, rescan_outdated, limit=2) == 2
+    assert in_app(app, rescan_outdated, limit=2) == 1
+    assert in_app(app, rescan_outdated, limit=2) == 0
 
 
 @pytest.mark.parametrize("engine", ["builtin", "clamd"])
 def test_only_the_in_process_scanner_runs_off_the_event_loop(request, make_app, monkeypatch,
-                                                             engine):
+                                                             engine, micronas):
     """Hashing a 16 MiB file would freeze every socket; clamd's socket I/O is already green."""
-    import nas.scanning
+    import nas.scan_queue
 
     offloaded = []
 
@@ -223,8 +218,8 @@ def test_only_the_in_process_scanner_runs_off_the_event_loop(request, make_app, 
         offloaded.append(func.__self__.name)
         return func(*args)
 
-    monkeypatch.setattr(nas.scanning, "run_off_loop", spy)
+    monkeypatch.setattr(nas.scan_queue, "run_off_loop", spy)
     socket = request.getfixturevalue("clamd").socket if engine == "clamd" else None
-    body = upload_as_cliente(make_app(socket), "notas.txt", b"hola\n")
+    body = micronas.store(make_app(socket).test_client(), "notas.txt", b"hola\n")
     assert body["status"] == "clean"
     assert offloaded == (["builtin"] if engine == "builtin" else [])

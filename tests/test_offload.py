@@ -29,7 +29,7 @@ HASH_PASSWORDS = (
 )
 SCAN_BIG_FILE = (
     "import os, tempfile\n"
-    "from nas.scanner import BuiltinScanner\n"
+    "from nas.builtin_scanner import BuiltinScanner\n"
     "from security.offload import run_off_loop\n"
     "path = os.path.join(tempfile.mkdtemp(), 'big.bin')\n"
     "open(path, 'wb').write(os.urandom(32 * 1024 * 1024))",

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sanitization import SanitizationError
+from errors import Refusal
 from sanitization.csv_cells import MAX_CELL_CHARS, TRUNCATION_MARKER, neutralise_csv_cell
 from sanitization.filenames import (
     MAX_FILENAME_CHARS,
@@ -28,17 +28,18 @@ def is_control(char: str) -> bool:
     return unicodedata.category(char) == "Cc"
 
 
-# --- SanitizationError -------------------------------------------------------------
+# --- Refusal -------------------------------------------------------------------------
 
 
-def test_sanitization_error_carries_code_and_message():
-    error = SanitizationError("too_long", "Demasiado largo.")
-    assert isinstance(error, ValueError)
-    assert (error.code, error.message, str(error)) == (
+def test_a_refusal_carries_status_code_and_the_message_people_read():
+    error = Refusal(400, "too_long", "Demasiado largo.")
+    assert (error.status, error.code, error.message, str(error)) == (
+        400,
         "too_long",
         "Demasiado largo.",
         "Demasiado largo.",
     )
+    assert error.as_json() == {"error": "too_long", "message": "Demasiado largo."}
 
 
 # --- usernames -----------------------------------------------------------------------
@@ -82,7 +83,7 @@ def test_clean_username_accepts_and_strips(raw, expected):
     ],
 )
 def test_clean_username_rejects_bad_input_as_bad_request(raw):
-    with pytest.raises(SanitizationError) as caught:
+    with pytest.raises(Refusal) as caught:
         clean_username(raw)
     assert caught.value.code == "bad_request"
     assert "3 y 32 caracteres" in caught.value.message
@@ -100,7 +101,7 @@ def test_clean_username_accepts_exactly_the_allowed_names(raw):
     if username_oracle(value):
         assert clean_username(raw) == value
     else:
-        with pytest.raises(SanitizationError):
+        with pytest.raises(Refusal):
             clean_username(raw)
 
 
@@ -126,7 +127,7 @@ def test_clean_room_code_accepts_and_strips(raw, expected):
     [None, 123, {"code": "abc"}, "", "ab", "a" * 33, "sala.1", "sala 1", "año", "a/b", "abc\x00"],
 )
 def test_clean_room_code_rejects_bad_input_as_bad_request(raw):
-    with pytest.raises(SanitizationError) as caught:
+    with pytest.raises(Refusal) as caught:
         clean_room_code(raw)
     assert caught.value.code == "bad_request"
     assert caught.value.message
@@ -139,7 +140,7 @@ def test_clean_room_code_accepts_exactly_the_allowed_codes(raw):
     if 3 <= len(value) <= 32 and set(value) <= ASCII_LETTERS_DIGITS | set("-_"):
         assert clean_room_code(raw) == value
     else:
-        with pytest.raises(SanitizationError):
+        with pytest.raises(Refusal):
             clean_room_code(raw)
 
 
@@ -207,24 +208,24 @@ def test_clean_message_text_keeps_text_and_removes_controls(raw, expected):
     ],
 )
 def test_clean_message_text_rejects_bad_input(raw, code):
-    with pytest.raises(SanitizationError) as caught:
+    with pytest.raises(Refusal) as caught:
         clean_message_text(raw)
     assert caught.value.code == code
 
 
 def test_empty_message_error_is_in_spanish():
-    with pytest.raises(SanitizationError, match="El mensaje está vacío."):
+    with pytest.raises(Refusal, match="El mensaje está vacío."):
         clean_message_text(" ")
 
 
 def test_too_long_message_error_names_the_limit():
-    with pytest.raises(SanitizationError, match="El mensaje supera los 2000 caracteres."):
+    with pytest.raises(Refusal, match="El mensaje supera los 2000 caracteres."):
         clean_message_text("x" * 2001)
 
 
 def test_clean_message_text_honours_a_custom_limit():
     assert clean_message_text("abcde", max_chars=5) == "abcde"
-    with pytest.raises(SanitizationError, match="supera los 4 caracteres"):
+    with pytest.raises(Refusal, match="supera los 4 caracteres"):
         clean_message_text("abcde", max_chars=4)
 
 
@@ -246,7 +247,7 @@ message_text = st.text(
 def test_clean_message_text_output_is_safe_or_refused(raw):
     try:
         text = clean_message_text(raw)
-    except SanitizationError as error:
+    except Refusal as error:
         assert error.code in {"bad_request", "too_long"}
         return
     assert 1 <= len(text) <= MAX_MESSAGE_CHARS
@@ -261,7 +262,7 @@ def test_clean_message_text_output_is_safe_or_refused(raw):
 def test_clean_message_text_is_idempotent(raw):
     try:
         text = clean_message_text(raw)
-    except SanitizationError:
+    except Refusal:
         return
     assert clean_message_text(text) == text
 

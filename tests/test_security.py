@@ -7,7 +7,6 @@ import pytest
 from app import create_app, prepare_database
 from config import ConfigError, load_config
 from security.accounts import find_user
-from tests.conftest import read_audit
 
 
 @pytest.mark.parametrize("path", ["/login", "/health", "/no-such-page", "/api/nothing"])
@@ -21,8 +20,8 @@ def test_every_response_carries_security_headers(client, path):
     assert "camera=()" in headers["Permissions-Policy"]
 
 
-def test_session_cookie_is_httponly_and_lax(client, auth):
-    answer = auth.login()
+def test_session_cookie_is_httponly_and_lax(client, login):
+    answer = login(client, "admin")
     cookie = answer.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
@@ -32,12 +31,6 @@ def test_production_cookies_are_secure(monkeypatch):
     config = load_config("production")
     assert config.SESSION_COOKIE_SECURE is True
     assert config.SESSION_COOKIE_HTTPONLY is True
-
-
-def test_production_refuses_to_start_without_secret_key(monkeypatch):
-    monkeypatch.delenv("SECRET_KEY", raising=False)
-    with pytest.raises(ConfigError, match="SECRET_KEY"):
-        load_config("production")
 
 
 def test_production_refuses_debug(monkeypatch):
@@ -60,32 +53,30 @@ def test_malformed_number_setting_is_refused(monkeypatch):
         load_config("development")
 
 
-def test_production_seeds_only_the_admin_from_admin_pass(app, monkeypatch, tmp_path):
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'prod.db'}")
-    monkeypatch.setenv("ADMIN_PASS", "Una-Clave-Muy-Segura-42")
-    prod = create_app("production")
+def test_production_seeds_only_the_admin_from_admin_pass(another_app, tmp_path):
+    prod = another_app("production", DATABASE_URL=f"sqlite:///{tmp_path / 'prod.db'}",
+                       ADMIN_PASS="Una-Clave-Muy-Segura-42")
     assert prepare_database(prod) == ["admin"]
     with prod.app_context():
         assert find_user("admin").role == "administrator"
         assert find_user("cliente") is None and find_user("usuario") is None
-    prod.extensions["audit"].close()
 
 
 def test_production_refuses_a_weak_admin_pass(monkeypatch, tmp_path):
-    from security import AccountError
+    from errors import Refusal
 
     monkeypatch.setenv("SECRET_KEY", "x" * 32)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'prod.db'}")
     monkeypatch.setenv("LOG_DIR", str(tmp_path / "logs"))
     monkeypatch.setenv("ADMIN_PASS", "admin123")
     prod = create_app("production")
-    with pytest.raises(AccountError, match="10 caracteres"):
+    with pytest.raises(Refusal, match="10 caracteres"):
         prepare_database(prod)
     prod.extensions["audit"].close()
 
 
-def test_post_without_csrf_token_is_refused_and_audited(app, client):
-    answer = client.post("/login", data={"username": "admin", "password": "admin123"}, csrf=False)
+def test_post_without_csrf_token_is_refused_and_audited(app, client, login, read_audit):
+    answer = login(client, "admin", expect=None, csrf=False)
     assert answer.status_code == 400
     assert client.get("/").status_code == 302
     assert "csrf_rejected" in [row["event"] for row in read_audit(app)]
@@ -101,8 +92,8 @@ def test_csrf_token_in_form_field_is_accepted(client):
     assert answer.status_code == 302
 
 
-def test_logout_without_csrf_token_keeps_the_session(client, auth):
-    auth.login()
+def test_logout_without_csrf_token_keeps_the_session(client, login):
+    login(client, "admin")
     assert client.post("/logout", csrf=False).status_code == 400
     assert client.get("/").status_code == 200
 
@@ -137,32 +128,21 @@ def test_health_is_ok(client):
 
 
 @pytest.fixture
-def tight_limit_app(monkeypatch, app):
+def tight_limit_app(another_app):
     """An app whose default limit is 3 per minute, to reach it quickly."""
-    monkeypatch.setenv("RATELIMIT_DEFAULT", "3 per minute")
-    limited = create_app("testing")
-    limited.test_client_class = type(app.test_client())
-    yield limited
-    limited.extensions["audit"].close()
+    return another_app(RATELIMIT_DEFAULT="3 per minute")
 
 
-@pytest.mark.parametrize(
-    "user,password,allowed",
-    [
-        ("usuario", "usuario123", 3),
-        ("cliente", "cliente123", 6),
-        ("admin", "admin123", 15),
-    ],
-)
-def test_default_limit_scales_with_role(tight_limit_app, user, password, allowed):
+@pytest.mark.parametrize("user,allowed", [("usuario", 3), ("cliente", 6), ("admin", 15)])
+def test_default_limit_scales_with_role(tight_limit_app, login, user, allowed):
     browser = tight_limit_app.test_client()
-    browser.post("/login", data={"username": user, "password": password})
+    login(browser, user)
     statuses = [browser.get("/").status_code for _ in range(allowed + 1)]
     assert statuses[:allowed] == [200] * allowed
     assert statuses[allowed] == 429
 
 
-def test_rate_limited_answer_has_retry_after_and_message(tight_limit_app):
+def test_rate_limited_answer_has_retry_after_and_message(tight_limit_app, read_audit):
     browser = tight_limit_app.test_client()
     for _ in range(3):
         browser.get("/login")
@@ -180,40 +160,30 @@ def test_health_and_static_are_exempt_from_limits(tight_limit_app):
         assert browser.get("/static/css/app.css").status_code == 200
 
 
-def test_rate_limits_are_shared_through_redis(monkeypatch, app, redis_url):
+def test_rate_limits_are_shared_through_redis(another_app, redis_url):
     """A second process (a second app with fresh limiter storage) sees the first one's hits."""
-    monkeypatch.setenv("RATELIMIT_DEFAULT", "3 per minute")
-    monkeypatch.setenv("REDIS_URL", redis_url)
-    first = create_app("testing")
+    first = another_app(RATELIMIT_DEFAULT="3 per minute", REDIS_URL=redis_url)
     statuses = [first.test_client().get("/login").status_code for _ in range(2)]
-    second = create_app("testing")
+    second = another_app()
     statuses += [second.test_client().get("/login").status_code for _ in range(2)]
     assert statuses == [200, 200, 200, 429]
-    for one in (first, second):
-        one.extensions["audit"].close()
 
 
-def test_login_limit_counts_each_client_behind_a_trusted_proxy(monkeypatch, app):
-    monkeypatch.setenv("TRUSTED_PROXIES", "1")
-    proxied = create_app("testing")
-    proxied.test_client_class = type(app.test_client())
-    browser = proxied.test_client()
+def test_login_limit_counts_each_client_behind_a_trusted_proxy(another_app, login):
+    browser = another_app(TRUSTED_PROXIES="1").test_client()
 
     def attempt(client_ip: str) -> int:
         headers = {"X-Forwarded-For": client_ip}
-        data = {"username": "nadie", "password": "x"}
-        return browser.post("/login", data=data, headers=headers).status_code
+        return login(browser, "nadie", "x", expect=None, headers=headers).status_code
 
     assert [attempt("10.0.0.1") for _ in range(11)][-1] == 429
     assert attempt("10.0.0.2") == 401
-    proxied.extensions["audit"].close()
 
 
-def test_forwarded_for_is_ignored_without_trusted_proxies(client):
+def test_forwarded_for_is_ignored_without_trusted_proxies(client, login):
     def attempt(client_ip: str) -> int:
         headers = {"X-Forwarded-For": client_ip}
-        return client.post("/login", data={"username": "nadie", "password": "x"},
-                           headers=headers).status_code
+        return login(client, "nadie", "x", expect=None, headers=headers).status_code
 
     assert [attempt(f"10.0.0.{i}") for i in range(11)][-1] == 429
 

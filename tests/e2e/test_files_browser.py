@@ -8,9 +8,8 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import CSRF_META
 from tests.e2e.browser import log_in
-from tests.nas_helpers import EICAR, MIB, PASSWORDS
+from tests.micronas import EICAR, MIB
 
 pytestmark = pytest.mark.e2e
 
@@ -50,8 +49,8 @@ def test_upload_shows_progress_turns_clean_live_and_downloads_identical(live_ser
 
 
 def test_usuario_sees_no_upload_control_but_downloads(live_server, page):
-    uploader = live_server.session("cliente", PASSWORDS["cliente"])
-    token = CSRF_META.search(uploader.get(f"{live_server.url}/files").text).group(1)
+    uploader = live_server.session("cliente")
+    token = live_server.csrf_token(uploader, "/files")
     answer = uploader.post(f"{live_server.url}/api/files", headers={"X-CSRFToken": token},
                            files={"file": ("acta.txt", b"acta de la reunion\n")})
     assert answer.status_code == 201

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import shutil
 from collections.abc import Iterator
 
 import pytest
@@ -11,10 +10,7 @@ import websocket
 from flask import Flask
 from flask_socketio import SocketIOTestClient
 
-from app import create_app
-from tests.conftest import PiClient, read_audit, storage_env
 from tests.live_server import LiveServer
-from tests.test_chat import ChatUsers, FakeClock, ack
 
 BIG = "x" * 500_000
 NESTED = {"a": {"b": {"c": {"d": {}}}}}
@@ -53,14 +49,10 @@ def _case_id(case: tuple[str, object]) -> str:
 
 
 @pytest.fixture(scope="module")
-def fuzz_app(template_db, tmp_path_factory) -> Iterator[Flask]:
+def fuzz_app(fresh_app, tmp_path_factory) -> Iterator[Flask]:
     """One app for the whole table (an app per case would take minutes)."""
-    root = tmp_path_factory.mktemp("chat-fuzz")
-    shutil.copy(template_db, root / "pichat.db")
     with pytest.MonkeyPatch.context() as monkeypatch:
-        storage_env(monkeypatch, root, root / "pichat.db")
-        app = create_app("testing")
-        app.test_client_class = PiClient
+        app = fresh_app(monkeypatch, tmp_path_factory.mktemp("chat-fuzz"))
         # Time moves a second per reading, so the event budget never runs out here.
         app.extensions["chat"].clock = itertools.count(step=1.0).__next__
         yield app
@@ -68,20 +60,19 @@ def fuzz_app(template_db, tmp_path_factory) -> Iterator[Flask]:
 
 
 @pytest.fixture(scope="module")
-def fuzzed(fuzz_app: Flask) -> Iterator[SocketIOTestClient]:
+def fuzzed(fuzz_app: Flask, chat_sockets) -> Iterator[SocketIOTestClient]:
     """One logged-in socket that receives every malformed event."""
-    users = ChatUsers(fuzz_app)
-    yield users.connect("admin")
-    users.close()
+    with chat_sockets(fuzz_app) as users:
+        yield users.connect("admin")
 
 
 @pytest.mark.parametrize("case", CASES, ids=map(_case_id, CASES))
 def test_malformed_event_gets_an_error_ack_and_the_socket_keeps_working(fuzzed, case):
     event, payload = case
-    answer = ack(fuzzed, event, payload)
+    answer = fuzzed.emit(event, payload, callback=True)
     assert answer["ok"] is False and answer["error"] in {"bad_request", "too_long"}, answer
     assert fuzzed.is_connected()
-    assert ack(fuzzed, "typing", {"room": "lobby"}) == {"ok": True}
+    assert fuzzed.emit("typing", {"room": "lobby"}, callback=True) == {"ok": True}
 
 
 @pytest.mark.parametrize("args", [(), ({"room": "lobby"}, {"room": "lobby"}), (None, None, None)])
@@ -93,28 +84,31 @@ def test_wrong_number_of_arguments_gets_bad_request(fuzzed, args):
 
 @pytest.mark.parametrize("text", ["   ", "\x00\x01\x1b", "\u202e\u2066"])
 def test_text_that_is_empty_after_cleaning_gets_bad_request(fuzzed, text):
-    answer = ack(fuzzed, "send_message", {"room": "lobby", "text": text})
+    answer = fuzzed.emit("send_message", {"room": "lobby", "text": text}, callback=True)
     assert answer["error"] == "bad_request"
 
 
 def test_text_over_2000_characters_gets_too_long(fuzzed):
-    answer = ack(fuzzed, "send_message", {"room": "lobby", "text": "a" * 2001})
+    answer = fuzzed.emit("send_message", {"room": "lobby", "text": "a" * 2001},
+                         callback=True)
     assert answer["error"] == "too_long"
 
 
-def test_flooding_client_is_disconnected_and_audited(fuzz_app):
-    users = ChatUsers(fuzz_app)
-    flooder, bystander = users.connect("cliente"), users.connect("usuario")
-    fuzz_app.extensions["chat"].clock = FakeClock()  # frozen: the budget never refills
-    answers = [ack(flooder, "typing", {"room": "lobby"}) for _ in range(119)]
-    assert [a["ok"] for a in answers[:20]] == [True] * 20
-    assert {a["error"] for a in answers[20:]} == {"rate_limited"} and flooder.is_connected()
-    ack(flooder, "typing", {"room": "lobby"})  # the 100th refusal
-    assert not flooder.is_connected()
-    assert ack(bystander, "send_message", {"room": "lobby", "text": "sigo aquí"})["ok"]
+def test_flooding_client_is_disconnected_and_audited(fuzz_app, chat_sockets, fake_clock,
+                                                     read_audit):
+    with chat_sockets(fuzz_app) as users:
+        flooder, bystander = users.connect("cliente"), users.connect("usuario")
+        fuzz_app.extensions["chat"].clock = fake_clock  # frozen: the budget never refills
+        answers = [flooder.emit("typing", {"room": "lobby"}, callback=True) for _ in range(119)]
+        assert [a["ok"] for a in answers[:20]] == [True] * 20
+        assert {a["error"] for a in answers[20:]} == {"rate_limited"} and flooder.is_connected()
+        flooder.emit("typing", {"room": "lobby"}, callback=True)  # the 100th refusal
+        assert not flooder.is_connected()
+        still = bystander.emit("send_message", {"room": "lobby", "text": "sigo aquí"},
+                               callback=True)
+        assert still["ok"]
     [row] = [r for r in read_audit(fuzz_app) if r["event"] == "rate_limited"]
     assert (row["user"], row["outcome"]) == ("cliente", "disconnected") and "flood" in row["detail"]
-    users.close()
 
 
 # Socket.IO packets a hand-written client could send: broken JSON, event names that are
@@ -133,7 +127,7 @@ def raw_server(tmp_path_factory) -> Iterator[tuple[LiveServer, str]]:
     """One real server for the whole raw-frame table, and one login's cookie (logins are
     limited per IP)."""
     server = LiveServer(tmp_path_factory.mktemp("chat-raw")).start()
-    cookie = "; ".join(f"{k}={v}" for k, v in server.session().cookies.get_dict().items())
+    cookie = "; ".join(f"{k}={v}" for k, v in server.session("admin").cookies.get_dict().items())
     yield server, cookie
     server.stop()
 
