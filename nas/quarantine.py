@@ -100,13 +100,6 @@ class Quarantine:
             raise QuarantineError(f"invalid file id: {file_id!r}")
         return os.path.join(self.base_dir, file_id)
 
-    def open(self, file_id: str) -> BinaryIO:
-        """Open a committed file for reading; the caller closes it."""
-        try:
-            return open(self.path_for(file_id), "rb")
-        except FileNotFoundError as exc:
-            raise QuarantineError(f"file {file_id} is missing from quarantine") from exc
-
     def delete(self, file_id: str) -> None:
         """Delete a committed file; a file already gone is fine."""
         _remove_if_present(self.path_for(file_id))

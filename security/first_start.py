@@ -94,6 +94,12 @@ def ca_page() -> str:
     return render_template("ca.html", fingerprint=fingerprint(path) if path else None)
 
 
+@bp.app_context_processor
+def local_ca() -> dict[str, bool]:
+    """Pages link to /ca only when there is a local CA to install."""
+    return {"local_ca": local_ca_path(current_app.config) is not None}
+
+
 def init_app(app: Flask) -> None:
     """Register the first-start pages."""
     app.register_blueprint(bp)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from app import prepare_database
 from logging_.reader import read_rows
 from tests.live_server import LiveServer
 
@@ -115,3 +116,15 @@ def test_a_session_survives_a_restart_because_the_key_was_kept(production):
     chat = http.get(f"{production.url}/", allow_redirects=False, timeout=10)
     assert chat.status_code == 200 and 'data-username="jefa"' in chat.text
 
+
+
+def test_guessing_the_setup_token_is_refused_audited_and_rate_limited(
+    another_app, read_audit, tmp_path
+):
+    fresh = another_app("production", DATABASE_URL=f"sqlite:///{tmp_path / 'vacia.db'}")
+    prepare_database(fresh)
+    answers = [fresh.test_client().get(f"/setup?token=intento{n}").status_code
+               for n in range(11)]
+    assert answers == [403] * 10 + [429]
+    refused = [row for row in read_audit(fresh) if row["event"] == "access_denied"]
+    assert len(refused) == 10 and refused[0]["target"] == "/setup"

@@ -30,3 +30,9 @@ def test_demo_mode_warns_on_every_page_it_serves(live_server):
         assert DEMO_WARNING in requests.get(f"{live_server.url}{path}", timeout=5).text
     chat = live_server.session("usuario").get(f"{live_server.url}/", timeout=5)
     assert DEMO_WARNING in chat.text
+
+
+def test_plain_http_demo_offers_no_certificate_to_install(live_server):
+    login = requests.get(f"{live_server.url}/login", timeout=5).text
+    assert 'href="/ca"' not in login
+    assert requests.get(f"{live_server.url}/ca.crt", timeout=5).status_code == 404
