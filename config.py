@@ -8,6 +8,7 @@ than a refusal to start. `python app.py` turns a ConfigError into one line.
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import os
 import re
 import secrets
@@ -274,6 +275,10 @@ class Config:
         # A person types a few events a second; a script sending more only burns the loop.
         self.CHAT_EVENTS_PER_SECOND = env_int("CHAT_EVENTS_PER_SECOND", 10, minimum=1)
         self.CHAT_EVENTS_BURST = env_int("CHAT_EVENTS_BURST", 20, minimum=1)
+        # Each room password costs an Argon2 hash: per account, across all its sockets.
+        self.ROOM_ATTEMPTS_PER_MINUTE = env_int("ROOM_ATTEMPTS_PER_MINUTE", 10, minimum=1)
+        # Persistent rooms keep history in the database: one account cannot fill it.
+        self.MAX_ROOMS_PER_USER = env_int("MAX_ROOMS_PER_USER", 20, minimum=1)
 
     def _files(self) -> None:
         # Bounds one upload's disk use and the time a scan of it takes.
@@ -306,6 +311,16 @@ class Config:
         # Rotation bounds the trail's disk use: AUDIT_MAX_MB × (AUDIT_BACKUP_COUNT + 1).
         self.AUDIT_MAX_MB = env_positive("AUDIT_MAX_MB", 10.0)
         self.AUDIT_BACKUP_COUNT = env_int("AUDIT_BACKUP_COUNT", 5, minimum=1)
+        # A copy of every row in syslog, ideally on another machine: whoever can edit or
+        # delete LOG_DIR cannot take it back. /dev/log, udp://host:514 or tcp://host:514.
+        self.AUDIT_SYSLOG = env_str("AUDIT_SYSLOG")
+        network = re.fullmatch(r"(?:udp|tcp)://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})",
+                               self.AUDIT_SYSLOG or "")
+        if self.AUDIT_SYSLOG and not self.AUDIT_SYSLOG.startswith("/") and not (
+            network and 0 < int(network.group(2)) < 65536
+        ):
+            raise ConfigError("AUDIT_SYSLOG must be a socket path like /dev/log, "
+                              f"udp://host:port or tcp://host:port, not {self.AUDIT_SYSLOG!r}")
         # Rows wait in memory at most this many or this long; security events never wait.
         self.AUDIT_BUFFER_ROWS = 100
         self.AUDIT_FLUSH_SECONDS = 1.0
@@ -323,6 +338,19 @@ class Config:
 
     def validate(self) -> None:
         """Refuse settings that would make this mode unsafe."""
+        if self.DEBUG and not is_loopback(self.HOST):
+            raise ConfigError(
+                f"DEBUG only with HOST=127.0.0.1 (not {self.HOST}): the debugger runs any "
+                "code a visitor sends"
+            )
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` is reachable from this machine only."""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
 
 
 class DevelopmentConfig(Config):
@@ -357,6 +385,7 @@ class ProductionConfig(Config):
 
     def validate(self) -> None:
         """No debugger; plain HTTP only behind a TLS proxy that PiChat trusts."""
+        super().validate()
         if self.DEBUG:
             raise ConfigError("DEBUG must be off in production: it exposes tracebacks")
         if self.TLS == "off" and self.TRUSTED_PROXIES < 1:

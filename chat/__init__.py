@@ -21,6 +21,7 @@ def init_app(app: Flask) -> None:
     from chat.presence import MemoryMembership
     from chat.presence_redis import RedisMembership
     from chat.state import ChatState
+    from chat.throttle import AccountBudget
     from extensions import socketio
     from security import session_ended
 
@@ -30,6 +31,9 @@ def init_app(app: Flask) -> None:
         server=socketio.server,
         events_per_second=app.config["CHAT_EVENTS_PER_SECOND"],
         events_burst=app.config["CHAT_EVENTS_BURST"],
+        room_attempts=AccountBudget("room-attempts", app.config["ROOM_ATTEMPTS_PER_MINUTE"],
+                                    app.config["RATELIMIT_STORAGE_URI"]),
+        max_rooms_per_user=app.config["MAX_ROOMS_PER_USER"],
     )
     app.extensions["chat"] = state
     # Blinker keeps only a weak reference: app.extensions holds the strong one.

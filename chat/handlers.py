@@ -89,6 +89,13 @@ def _require_member(connection: Connection, code: str) -> None:
         raise Refusal(403, "forbidden", "No está en esa sala.")
 
 
+def _spend_room_attempt(connection: Connection) -> None:
+    """One of the account's room-password attempts this minute, or rate_limited."""
+    if not chat_state().room_attempts.take(connection.username):
+        raise Refusal(429, "rate_limited",
+                      "Demasiados intentos con salas en un minuto; espere un momento.")
+
+
 def _new_message(room: str, username: str, text: str) -> dict[str, str]:
     """A message event's payload with a random id and the current time."""
     return {
@@ -101,7 +108,9 @@ def _new_message(room: str, username: str, text: str) -> dict[str, str]:
 def create_room(connection: Connection, payload: object) -> dict[str, Any]:
     """create_room {code, password, persistent?} -> {room, members}; the creator is in."""
     code, password, persistent = validation.new_room(payload)
-    room = rooms.create_room(code, password, persistent, connection.username)
+    _spend_room_attempt(connection)
+    quota = chat_state().max_rooms_per_user
+    room = rooms.create_room(code, password, persistent, connection.username, quota)
     audit("room_created", target=code, detail="persistent" if persistent else "ephemeral")
     return {"room": code, "members": _enter(connection, room)}
 
@@ -111,6 +120,7 @@ def join_room_event(connection: Connection, payload: object) -> dict[str, Any]:
     """join_room {code, password} -> {room, members, history}."""
     code, password = validation.credentials(payload)
     try:
+        _spend_room_attempt(connection)
         room = rooms.find_room(code)
         rooms.check_password(room, connection.username, password)
     except Refusal as exc:

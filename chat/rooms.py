@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import Select
+from sqlalchemy import Insert, Select, func, insert, literal
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from chat import LOBBY
@@ -13,13 +15,17 @@ from chat.models import ChatMessage, ChatRoom, RoomJoinFailures
 from errors import Refusal
 from extensions import db
 from security.clock import as_utc, utcnow
-from security.lockout import count_failure, seconds_left, wait_message
+from security.lockout import LOCKOUT, MAX_ATTEMPTS, AttemptColumns, seconds_left, wait_message
+from security.models import User
+from security.passwords import ROOMS
 
-# Five guesses per user per room, then 15 minutes out: a room password of even a few
-# words cannot be guessed online before the members notice.
-MAX_JOIN_FAILURES = 5
-JOIN_FAILURE_WINDOW = timedelta(minutes=15)
-JOIN_LOCKOUT = timedelta(minutes=15)
+# Five guesses per user per room, then 15 minutes out (security/lockout.py): a room
+# password of even a few words cannot be guessed online before the members notice.
+_FAILURES = RoomJoinFailures.__table__.c
+ATTEMPTS = AttemptColumns(_FAILURES.failures, _FAILURES.window_start, _FAILURES.locked_until)
+UPSERTS = {"sqlite": sqlite_insert, "postgresql": postgresql_insert}
+# Core statements on the table, whose RETURNING tells whether the row was written.
+ROOMS_TABLE = ChatRoom.__table__
 # What a newcomer sees of a persistent room: enough context, bounded work per join.
 HISTORY_LIMIT = 50
 
@@ -46,47 +52,105 @@ def all_rooms() -> list[ChatRoom]:
     return list(db.session.scalars(db.select(ChatRoom).order_by(ChatRoom.code)))
 
 
-def create_room(code: str, password: str, persistent: bool, creator: str) -> ChatRoom:
-    """Register a room; an exists refusal when the code is taken (or is the lobby)."""
+def create_room(
+    code: str, password: str, persistent: bool, creator: str, quota: int
+) -> ChatRoom:
+    """Register a room; `exists` when the code is taken (or is the lobby), `quota` when the
+    creator already keeps `quota` persistent rooms."""
     taken = Refusal(409, "exists", "Ya existe una sala con ese código.")
-    # Checked before hashing: a taken code must not cost an Argon2 run.
+    # Checked before hashing: a refused room must not cost an Argon2 run.
     if code.lower() == LOBBY or db.session.scalar(_by_code(code)) is not None:
         raise taken
-    password_hash = current_app.extensions["passwords"].hash(password)
-    room = ChatRoom(
-        code=code, password_hash=password_hash, persistent=persistent, created_by=creator
-    )
-    db.session.add(room)
+    if persistent and db.session.scalar(_persistent_count(creator)) >= quota:
+        raise _over_quota(quota)
+    db.session.commit()  # no pooled connection held while the hash runs
+    values = {"code": code, "password_hash": current_app.extensions["passwords"].hash(
+        password, ROOMS), "persistent": persistent, "created_by": creator, "created_at": utcnow()}
     try:
+        if not _insert_room(values, quota if persistent else None):
+            raise _over_quota(quota)
         db.session.commit()
     except IntegrityError:
-        # Another process may have taken the code between our check and our insert.
+        # Another request may have taken the code between our check and our insert.
         db.session.rollback()
         raise taken from None
-    return room
+    return db.session.scalar(_by_code(code))
+
+
+def _persistent_count(creator: str) -> Select[tuple[int]]:
+    return db.select(func.count()).select_from(ChatRoom).where(
+        ChatRoom.created_by == creator, ChatRoom.persistent.is_(True)
+    )
+
+
+def _insert_room(values: dict[str, object], quota: int | None) -> bool:
+    """Insert the room; with a quota, only while the creator keeps fewer, in one statement.
+
+    PostgreSQL first locks the creator's account row, so two of their requests take turns;
+    SQLite runs the counting INSERT ... SELECT under its write lock.
+    """
+    if quota is None:
+        return _inserted(insert(ROOMS_TABLE).values(values))
+    db.session.execute(
+        db.select(User.id).where(User.username == values["created_by"]).with_for_update()
+    )
+    columns = ROOMS_TABLE.c
+    row = db.select(*(literal(value, columns[name].type) for name, value in values.items()))
+    within = row.where(_persistent_count(str(values["created_by"])).scalar_subquery() < quota)
+    return _inserted(insert(ROOMS_TABLE).from_select(list(values), within))
+
+
+def _inserted(statement: Insert) -> bool:
+    """Whether the INSERT wrote its row (RETURNING: psycopg reports no rowcount for it)."""
+    return db.session.execute(statement.returning(ROOMS_TABLE.c.id)).first() is not None
+
+
+def _over_quota(quota: int) -> Refusal:
+    return Refusal(403, "quota",
+                   f"Ya tiene {quota} salas persistentes; cierre alguna para crear otra.")
 
 
 def check_password(room: ChatRoom, username: str, password: str) -> None:
-    """Accept the right password unless locked; raise locked or wrong_password."""
+    """Accept the right password unless locked; raise locked or wrong_password.
+
+    The attempt is counted before hashing (security/lockout.py), so attempts past the
+    limit, concurrent ones included, are refused without a hash.
+    """
     record = db.session.get(RoomJoinFailures, (room.id, username))
-    now = utcnow()
-    if locked := seconds_left(record.locked_until if record else None, now):
+    if locked := seconds_left(record.locked_until if record else None):
         raise Refusal(429, "locked", wait_message(locked))
-    if current_app.extensions["passwords"].verify(room.password_hash, password):
-        if record is not None:
-            db.session.delete(record)
-            db.session.commit()
+    attempt = _count_attempt(room.id, username)
+    if attempt > MAX_ATTEMPTS:
+        raise Refusal(429, "locked", wait_message(int(LOCKOUT.total_seconds())))
+    if current_app.extensions["passwords"].verify(room.password_hash, password, ROOMS):
+        _update_failures(room.id, username, ATTEMPTS.cleared())
         return
-    _record_failure(record or RoomJoinFailures(room_id=room.id, username=username), now)
+    if attempt == MAX_ATTEMPTS:
+        _update_failures(room.id, username, ATTEMPTS.locked(utcnow()))
     raise Refusal(403, "wrong_password", "Contraseña de sala incorrecta.")
 
 
-def _record_failure(record: RoomJoinFailures, now: datetime) -> None:
-    count = count_failure(record.failures or 0, record.window_start, now,
-                          MAX_JOIN_FAILURES, JOIN_FAILURE_WINDOW, JOIN_LOCKOUT)
-    record.failures, record.window_start = count.failures, count.window_start
-    record.locked_until = count.locked_until or record.locked_until
-    db.session.add(record)
+def _count_attempt(room_id: int, username: str) -> int:
+    """Insert-or-increment this user's attempts at the room in one statement."""
+    now = utcnow()
+    upsert = UPSERTS[db.engine.dialect.name](RoomJoinFailures.__table__).values(
+        room_id=room_id, username=username, failures=1, window_start=now
+    )
+    counted = db.session.execute(
+        upsert.on_conflict_do_update(
+            index_elements=[_FAILURES.room_id, _FAILURES.username], set_=ATTEMPTS.counted(now)
+        ).returning(_FAILURES.failures)
+    ).scalar_one()
+    db.session.commit()  # before hashing: the connection goes back to the pool meanwhile
+    return counted
+
+
+def _update_failures(room_id: int, username: str, values: dict[str, object]) -> None:
+    db.session.execute(
+        db.update(RoomJoinFailures)
+        .where(RoomJoinFailures.room_id == room_id, RoomJoinFailures.username == username)
+        .values(values)
+    )
     db.session.commit()
 
 

@@ -11,7 +11,7 @@ from socketio import Server
 
 from chat.presence import Membership
 from chat.presence_redis import HEARTBEAT_SECONDS
-from chat.throttle import Clock, Cooldown, FloodDetector, TokenBucket
+from chat.throttle import AccountBudget, Clock, Cooldown, FloodDetector, TokenBucket
 
 # A client refused this many times within the window is a script, not a person: it is
 # disconnected so it stops costing the event loop a refusal per frame.
@@ -41,9 +41,14 @@ class ChatState:
         server: Server,
         events_per_second: int,
         events_burst: int,
+        room_attempts: AccountBudget,
+        max_rooms_per_user: int,
         clock: Clock = time.monotonic,
     ) -> None:
         self.membership = membership
+        # Room passwords an account may try (create or join) per minute: each costs a hash.
+        self.room_attempts = room_attempts
+        self.max_rooms_per_user = max_rooms_per_user
         self.server = server
         self.events_per_second = events_per_second
         self.events_burst = events_burst

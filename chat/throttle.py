@@ -6,6 +6,10 @@ import time
 from collections import deque
 from collections.abc import Callable, Hashable
 
+from limits import RateLimitItemPerMinute
+from limits.storage import storage_from_string
+from limits.strategies import FixedWindowRateLimiter
+
 Clock = Callable[[], float]
 
 
@@ -76,3 +80,20 @@ class Cooldown:
             self._last = {k: t for k, t in self._last.items() if now - t < self.seconds}
         self._last[key] = now
         return True
+
+
+class AccountBudget:
+    """`per_minute` actions per account across all its sockets (and processes, with Redis).
+
+    Counted in the limits library's storage (Redis INCR, or a locked dict in memory), so
+    sockets opened side by side share one budget instead of each having their own.
+    """
+
+    def __init__(self, name: str, per_minute: int, storage_uri: str) -> None:
+        self.name = name
+        self._item = RateLimitItemPerMinute(per_minute)
+        self._limiter = FixedWindowRateLimiter(storage_from_string(storage_uri))
+
+    def take(self, account: str) -> bool:
+        """Spend one action of `account`; False when its minute's budget is gone."""
+        return self._limiter.hit(self._item, self.name, account)

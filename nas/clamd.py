@@ -11,12 +11,15 @@ Protocol choices:
 - One connection per command (no ``IDSESSION``): a daemon restarted between two calls is
   simply reconnected to, and no half-used session is left to recover.
 - Every socket operation has a timeout; anything but a clear ``OK`` or ``FOUND`` (refused
-  connection, timeout, empty or garbled reply, ``... ERROR``, a ``Heuristics.Limits``
-  alert meaning the file was not fully scanned) raises ScannerUnavailable.
+  connection, timeout, empty or garbled reply, ``... ERROR``) raises ScannerUnavailable.
+- A ``Heuristics.Limits.Exceeded.*`` alert (too deep, too many files, too much to inflate,
+  too long to scan) is a verdict: the file blocks, as the built-in scanner blocks an
+  archive past its limits. Retrying would hit the same limit forever.
 
-The daemon's clamd.conf must say ``AlertExceedsMax yes`` and set StreamMaxLength,
-MaxFileSize and MaxScanSize at or above MAX_UPLOAD_MB: without AlertExceedsMax, clamd
-answers ``stream: OK`` for a file larger than MaxFileSize whose tail it never scanned.
+The daemon's clamd.conf must say ``AlertExceedsMax yes`` and ``AlertEncrypted yes``, and
+set StreamMaxLength, MaxFileSize and MaxScanSize at or above MAX_UPLOAD_MB: without
+AlertExceedsMax, clamd answers ``stream: OK`` for a file larger than MaxFileSize whose tail
+it never scanned.
 """
 
 from __future__ import annotations
@@ -107,12 +110,13 @@ class ClamdScanner:
 
 
 def parse_scan_reply(reply: str) -> str | None:
-    """Return None for ``stream: OK``, the signature for ``stream: <sig> FOUND``, else raise."""
+    """Return None for ``stream: OK``, the signature for ``stream: <sig> FOUND``, else raise.
+
+    ``Heuristics.Limits.Exceeded...`` is such a signature: part of the file was never
+    scanned, so it must not be served.
+    """
     if not reply:
         raise ScannerUnavailable("clamd gave an empty reply")
-    # An exceeded limit means part of the file was never scanned: no verdict, not a virus.
-    if "Heuristics.Limits" in reply:
-        raise ScannerUnavailable(f"clamd hit a scan limit: {reply}")
     if reply.endswith("ERROR"):
         raise ScannerUnavailable(f"clamd error: {reply}")
     if reply == _STREAM_PREFIX + "OK":

@@ -1,9 +1,9 @@
 """The scan queue: pending files until a verdict, retried with backoff, rescanned on updates.
 
-No verdict is never "clean": a scanner that is down, errs, times out or hit a limit leaves
-the file pending with a later ``next_scan_at``. Verdicts are written with a conditional
-UPDATE on the expected status, so two scanners (the worker and an inline scan, or two
-processes) never alert twice for one file.
+No verdict is never "clean": a scanner that is down, errs or times out leaves the file
+pending with a later ``next_scan_at`` (a scan limit reached is a verdict: blocked).
+Verdicts are written with a conditional UPDATE on the expected status, so two scanners
+(the worker and an inline scan, or two processes) never alert twice for one file.
 """
 
 from __future__ import annotations

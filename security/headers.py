@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from flask import Flask, Response, request, session
 
 # No inline script or handler and no CDN: an injected tag cannot run code.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -31,6 +31,8 @@ HEADERS = {
 # Once a browser has seen PiChat over HTTPS it never tries plain HTTP again for a year, so a
 # network attacker cannot strip TLS from a later visit.
 STRICT_TRANSPORT_SECURITY = "max-age=31536000"
+# Flask-Login's session key: read without loading the user, so static files cost no query.
+LOGGED_IN_KEY = "_user_id"
 
 
 def add_security_headers(response: Response) -> Response:
@@ -40,6 +42,9 @@ def add_security_headers(response: Response) -> Response:
         response.headers.setdefault(name, value)
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
+    if LOGGED_IN_KEY in session and "no-store" not in response.headers.get("Cache-Control", ""):
+        # A shared or lost machine's cache must not keep what only this person may see.
+        response.headers["Cache-Control"] = "no-store"
     return response
 
 

@@ -81,6 +81,8 @@ def serve_eventlet(
         protocol = tls_or_redirect_protocol(protocol, context, timeout)
         kwargs["environ"] = {**(kwargs.get("environ") or {}), **HTTPS_ENVIRON}
     listener = eventlet.listen(address, family)
+    # eventlet's own debug mode writes tracebacks into 500 responses: only with DEBUG.
+    kwargs.setdefault("debug", app.debug)
     eventlet.wsgi.server(listener, app, max_size=max_connections, protocol=protocol, **kwargs)
 
 

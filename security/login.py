@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 
 from flask import Flask, Response, redirect, request, session, url_for
 from flask_login import login_user, logout_user
+from sqlalchemy import update
 
 from extensions import db, login_manager
 from logging_ import audit
@@ -14,13 +14,11 @@ from sanitization.names import truncate_for_log
 from security.accounts import end_sessions, find_user, passwords
 from security.clock import utcnow
 from security.http_errors import error_response, wants_json
-from security.lockout import count_failure, wait_message
+from security.lockout import LOCKOUT, MAX_ATTEMPTS, AttemptColumns, wait_message
 from security.models import User
 
-# Five guesses per account per window: slows online guessing to 480 tries a day.
-MAX_FAILED_LOGINS = 5
-FAILURE_WINDOW = timedelta(minutes=15)
-LOCKOUT = timedelta(minutes=15)
+ATTEMPTS = AttemptColumns(User.failed_logins, User.failed_window_start, User.locked_until)
+LOCKED_MESSAGE = "Cuenta bloqueada por demasiados intentos"
 
 
 @dataclass(frozen=True)
@@ -68,34 +66,50 @@ def load_user(session_id: str) -> User | None:
     return user
 
 
-def _record_failure(user: User) -> None:
-    count = count_failure(user.failed_logins, user.failed_window_start, utcnow(),
-                          MAX_FAILED_LOGINS, FAILURE_WINDOW, LOCKOUT)
-    user.failed_logins, user.failed_window_start = count.failures, count.window_start
-    if count.locked_until:
-        user.locked_until = count.locked_until
-        audit("account_locked", target=user.username, outcome="locked", user=user.username)
+def _count_attempt(user: User) -> int:
+    """Count this attempt in the database and return its number in the window."""
+    counted = db.session.execute(
+        update(User).where(User.id == user.id).values(ATTEMPTS.counted(utcnow()))
+        .returning(User.failed_logins)
+    ).scalar_one()
+    db.session.commit()  # before hashing: the connection goes back to the pool meanwhile
+    return counted
+
+
+def _lock(user: User) -> None:
+    db.session.execute(update(User).where(User.id == user.id).values(ATTEMPTS.locked(utcnow())))
     db.session.commit()
+    audit("account_locked", target=user.username, outcome="locked", user=user.username)
 
 
 def _locked(user: User) -> LoginOutcome | None:
     remaining = user.lock_remaining()
     if not remaining:
         return None
+    return _locked_outcome(user, remaining)
+
+
+def _locked_outcome(user: User, remaining: int) -> LoginOutcome:
     audit("login_failed", target=user.username, outcome="locked", user=user.username)
-    message = wait_message(remaining, "Cuenta bloqueada por demasiados intentos")
+    message = wait_message(remaining, LOCKED_MESSAGE)
     return LoginOutcome(status=429, message=message, retry_after=remaining)
 
 
 def authenticate(username: str, password: str) -> LoginOutcome:
-    """Check credentials against the lockout; same answer for unknown user and wrong password."""
+    """Check credentials against the lockout; same answer for unknown user and wrong password.
+
+    Past the limit an attempt is refused before any hash, even with the right password.
+    """
     user = find_user(username.strip()) if isinstance(username, str) else None
     if user is not None and (refusal := _locked(user)):
         return refusal
+    attempt = _count_attempt(user) if user is not None else 0
+    if attempt > MAX_ATTEMPTS:
+        return _locked_outcome(user, int(LOCKOUT.total_seconds()))
     ok = passwords().verify(user.password_hash if user else None, password or "")
     if not ok:
-        if user is not None:
-            _record_failure(user)
+        if attempt == MAX_ATTEMPTS:
+            _lock(user)
         audit(
             "login_failed",
             target=truncate_for_log(username),
@@ -113,7 +127,7 @@ def start_session(user: User, password: str) -> None:
     """Log the user in on a fresh session and upgrade an outdated hash."""
     if passwords().needs_rehash(user.password_hash):
         user.password_hash = passwords().hash(password)
-    user.failed_logins, user.failed_window_start, user.locked_until = 0, None, None
+    db.session.execute(update(User).where(User.id == user.id).values(ATTEMPTS.cleared()))
     user.last_login_at = utcnow()
     db.session.commit()
     session.clear()

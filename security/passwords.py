@@ -29,6 +29,9 @@ ARGON2_PARALLELISM = 1
 MIN_PASSWORD_CHARS = 10
 M_MMAP_THRESHOLD = -3  # glibc mallopt parameter
 COMMON_PASSWORDS_FILE = Path(__file__).with_name("common_passwords.txt")
+# Hashing slots are shared per pool: logins and accounts, and room passwords.
+ACCOUNTS, ROOMS = "accounts", "rooms"
+POOLS = (ACCOUNTS, ROOMS)
 
 
 def _load_common_passwords() -> frozenset[str]:
@@ -78,25 +81,27 @@ class PasswordService:
             parallelism=ARGON2_PARALLELISM,
             type=Type.ID,
         )
-        self._slots = threading.BoundedSemaphore(max(1, concurrency))
+        # Each pool has its own slots: a flood of room passwords queues behind itself and
+        # never makes a login wait for a slot.
+        self._pools = {pool: threading.BoundedSemaphore(max(1, concurrency)) for pool in POOLS}
         self.dummy_hash = self.hasher.hash("pichat-dummy-password")
 
-    def _bounded(self, func: Callable[..., T], *args: object) -> T:
-        with self._slots:
+    def _bounded(self, pool: str, func: Callable[..., T], *args: object) -> T:
+        with self._pools[pool]:
             return run_off_loop(func, *args)
 
-    def hash(self, password: str) -> str:
-        """Hash a password off the loop."""
-        return self._bounded(self.hasher.hash, password)
+    def hash(self, password: str, pool: str = ACCOUNTS) -> str:
+        """Hash a password off the loop, in `pool`'s share of the hashing slots."""
+        return self._bounded(pool, self.hasher.hash, password)
 
-    def verify(self, stored_hash: str | None, password: str) -> bool:
+    def verify(self, stored_hash: str | None, password: str, pool: str = ACCOUNTS) -> bool:
         """Check a password; an unknown user is checked against a dummy hash for equal timing."""
         try:
-            return self._bounded(self.hasher.verify, stored_hash or self.dummy_hash, password) and (
-                stored_hash is not None
-            )
+            matches = self._bounded(pool, self.hasher.verify, stored_hash or self.dummy_hash,
+                                    password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
+        return matches and stored_hash is not None
 
     def needs_rehash(self, stored_hash: str) -> bool:
         """Whether a hash was made with weaker parameters than today's."""

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from extensions import db
@@ -151,3 +154,22 @@ def test_attempted_username_is_audited_neutralised(app, client, login, read_audi
     login(client, '=HYPERLINK("http://x","y")', "whatever", expect=401)
     row = next(r for r in read_audit(app) if r["event"] == "login_failed")
     assert row["user"].startswith("'=")
+
+
+def test_ten_wrong_passwords_at_the_same_instant_count_ten_and_lock(app, login, read_audit):
+    """Five are checked (the fifth locks); the rest are refused before any hash."""
+    clients = [app.test_client() for _ in range(10)]
+    for client in clients:
+        client.csrf_token()  # each has its own session and token before the race starts
+    start = threading.Barrier(len(clients))
+
+    def guess(client):
+        start.wait()
+        return login(client, "cliente", f"intento-{id(client)}", expect=None).status_code
+
+    with ThreadPoolExecutor(len(clients)) as pool:
+        answers = list(pool.map(guess, clients))
+    assert sorted(answers) == [401] * 5 + [429] * 5
+    with app.app_context():
+        assert find_user("cliente").lock_remaining() > 14 * 60
+    assert [row["event"] for row in read_audit(app)].count("account_locked") >= 1

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -370,3 +372,47 @@ def test_ephemeral_text_leaves_no_trace_in_database_or_logs(app, users, tmp_path
     logs = b"".join(p.read_bytes() for p in Path(app.config["LOG_DIR"]).rglob("*") if p.is_file())
     assert kept.encode() in database  # the scan does find text that is meant to be stored
     assert marker.encode() not in database and marker.encode() not in logs
+
+
+def test_wrong_room_passwords_at_the_same_instant_count_each_and_lock(users, read_audit, app):
+    admin = users.connect("admin")
+    make_room(admin)
+    guessers = [users.connect("cliente") for _ in range(8)]
+    start = threading.Barrier(len(guessers))
+
+    def guess(sock: SocketIOTestClient) -> str:
+        start.wait()
+        return join(sock, password=f"mala-{id(sock)}")["error"]
+
+    with ThreadPoolExecutor(len(guessers)) as pool:
+        answers = sorted(pool.map(guess, guessers))
+    assert answers == ["locked"] * 3 + ["wrong_password"] * 5
+    assert join(guessers[0])["error"] == "locked"  # even with the right password
+    failed = [row for row in read_audit(app) if row["event"] == "room_join_failed"]
+    assert len(failed) == 9
+
+
+def test_room_password_attempts_share_one_budget_across_an_accounts_sockets(users):
+    first, second = users.connect("cliente"), users.connect("cliente")
+    answers = [join(sock, code=f"sala{n}")["error"] for n in range(11)
+               for sock in (first if n % 2 else second,)]
+    assert answers == ["not_found"] * 10 + ["rate_limited"]
+
+
+def test_persistent_rooms_stop_at_the_quota_even_when_created_at_the_same_instant(app, users):
+    app.extensions["chat"].max_rooms_per_user = 3
+    sockets = [users.connect("cliente") for _ in range(8)]
+    start = threading.Barrier(len(sockets))
+
+    def create(numbered: tuple[int, SocketIOTestClient]) -> str:
+        number, sock = numbered
+        start.wait()
+        payload = {"code": f"propia{number}", "password": "secreta", "persistent": True}
+        answer = ack(sock, "create_room", payload)
+        return "ok" if answer["ok"] else answer["error"]
+
+    with ThreadPoolExecutor(len(sockets)) as pool:
+        answers = sorted(pool.map(create, enumerate(sockets)))
+    assert answers == ["ok"] * 3 + ["quota"] * 5
+    ephemeral = ack(sockets[0], "create_room", {"code": "efimera", "password": "secreta"})
+    assert ephemeral["ok"]

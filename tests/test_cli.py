@@ -84,3 +84,22 @@ def test_schema_and_login_work_on_postgresql(another_app, postgres_url, login):
     assert set(prepare_database(pg_app)) == {"admin", "cliente", "usuario"}
     answer = login(pg_app.test_client(), "admin", expect=None)
     assert answer.status_code == 302
+
+
+def test_lockouts_count_in_postgresql_too(another_app, postgres_url, login, chat_sockets):
+    pg_app = another_app(DATABASE_URL=postgres_url)
+    prepare_database(pg_app)
+    client = pg_app.test_client()
+    answers = [login(client, "usuario", f"mala-{n}", expect=None).status_code for n in range(6)]
+    assert answers == [401] * 5 + [429]
+    with chat_sockets(pg_app) as users:
+        admin, cliente = users.connect("admin"), users.connect("cliente")
+        room = {"code": "sala-pg", "password": "secreta"}
+        assert admin.emit("create_room", room, callback=True)["ok"]
+        wrong = [cliente.emit("join_room", {**room, "password": f"mala-{n}"}, callback=True)
+                 for n in range(6)]
+        assert [answer["error"] for answer in wrong] == ["wrong_password"] * 5 + ["locked"]
+        pg_app.extensions["chat"].max_rooms_per_user = 1
+        kept = [admin.emit("create_room", {"code": f"pg-{n}", "password": "secreta",
+                                           "persistent": True}, callback=True) for n in range(2)]
+        assert [answer.get("error") for answer in kept] == [None, "quota"]

@@ -38,6 +38,8 @@ BAD_SETTINGS = [
     ({"QUARANTINE_DIR": str(ROOT / "static" / "q")}, "QUARANTINE_DIR must not be inside"),
     ({"LOG_DIR": str(ROOT / "static")}, "LOG_DIR must not be inside"),
     ({"TLS": "maybe"}, "TLS must be one of auto, off"),
+    ({"DEBUG": "true", "HOST": "0.0.0.0"}, "DEBUG only with HOST=127.0.0.1"),
+    ({"DEBUG": "true", "HOST": "192.168.1.10"}, "DEBUG only with HOST=127.0.0.1"),
     ({"HTTP_HEADER_TIMEOUT": "0"}, "HTTP_HEADER_TIMEOUT must be above zero"),
 ]
 
@@ -48,6 +50,13 @@ def test_a_bad_setting_is_refused_with_its_name(monkeypatch, env, reason):
         monkeypatch.setenv(name, value)
     with pytest.raises(ConfigError, match=reason):
         load_config("development")
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1", "localhost"])
+def test_debug_is_allowed_on_a_loopback_host_in_development(monkeypatch, host):
+    monkeypatch.setenv("DEBUG", "true")
+    monkeypatch.setenv("HOST", host)
+    assert load_config("development").DEBUG is True
 
 
 def test_a_bad_pichat_env_is_refused(monkeypatch):

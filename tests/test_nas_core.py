@@ -317,21 +317,25 @@ def small_clamd(tmp_path_factory):
     daemon.stop()
 
 
-@pytest.mark.parametrize("size", [500_000, 3_000_000], ids=["max-file-size", "stream-max"])
-def test_real_clamd_limits_leave_the_file_unscanned(small_clamd, tmp_path, size):
+def test_real_clamd_file_past_max_file_size_is_blocked_as_a_limit(small_clamd, tmp_path):
     scanner = ClamdScanner(small_clamd.socket, timeout=10)
     assert scanner.scan_file(_write(tmp_path, b"hola\n", "small")).clean
-    with pytest.raises(ScannerUnavailable, match="Heuristics.Limits|size limit"):
-        scanner.scan_file(_write(tmp_path, b"a" * size + EICAR))
+    result = scanner.scan_file(_write(tmp_path, b"a" * 500_000 + EICAR))
+    assert not result.clean and result.signature.startswith("Heuristics.Limits.Exceeded")
+
+
+def test_real_clamd_stream_past_its_max_length_has_no_verdict(small_clamd, tmp_path):
+    scanner = ClamdScanner(small_clamd.socket, timeout=10)
+    with pytest.raises(ScannerUnavailable, match="size limit"):
+        scanner.scan_file(_write(tmp_path, b"a" * 3_000_000 + EICAR))
 
 
 @pytest.mark.parametrize(("reply", "early"), [
-    (b"stream: Heuristics.Limits.Exceeded.MaxFileSize FOUND\0", False),
     (b"INSTREAM size limit exceeded. ERROR\0", True),
     (b"stream: Can't allocate memory ERROR\0", False),
     (b"", False), (None, False), (b"\xff\xfe\x00", False), (b"stream: FOUND\0", False),
     (b"stream: " + b"A" * 10_000, False),
-], ids=["limits", "size-limit", "error", "empty", "silent", "garbled", "no-sig", "endless"])
+], ids=["size-limit", "error", "empty", "silent", "garbled", "no-sig", "endless"])
 def test_clamd_replies_without_a_verdict_raise_unavailable(fake_clamd, tmp_path, reply, early):
     fake = fake_clamd(reply, early)
     scanner = ClamdScanner(fake.socket, timeout=1.0, chunk_size=4096)
@@ -339,6 +343,12 @@ def test_clamd_replies_without_a_verdict_raise_unavailable(fake_clamd, tmp_path,
     with pytest.raises(ScannerUnavailable):
         scanner.scan_file(_write(tmp_path, os.urandom(2_000_000)))
     assert time.monotonic() - started < 5
+
+
+def test_clamd_limits_alert_is_a_verdict_that_blocks(fake_clamd, tmp_path):
+    fake = fake_clamd(b"stream: Heuristics.Limits.Exceeded.MaxRecursion FOUND\0")
+    result = ClamdScanner(fake.socket, timeout=1.0).scan_file(_write(tmp_path, b"zip\n"))
+    assert (result.clean, result.signature) == (False, "Heuristics.Limits.Exceeded.MaxRecursion")
 
 
 def test_clamd_client_reads_found_over_tcp(tmp_path):

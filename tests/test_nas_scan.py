@@ -107,12 +107,13 @@ def test_clamd_down_keeps_file_pending_until_a_retry_finds_it_back(make_app, cla
     assert client.get(f"/api/files/{body['id']}/download").status_code == 200
 
 
-def test_clamd_size_limit_alert_is_not_clean(make_app, fake_clamd, micronas):
+def test_clamd_limits_alert_blocks_the_file_instead_of_retrying(make_app, fake_clamd, micronas):
     fake = fake_clamd(b"stream: Heuristics.Limits.Exceeded.MaxFileSize FOUND\0")
     app = make_app(fake.socket)
     body = micronas.store(app.test_client(), "grande.txt", b"a" * 100_000)
-    assert body["status"] == "pending"
-    assert micronas.row(app, body["id"]).next_scan_at is not None
+    assert (body["status"], body["signature"]) == (
+        "infected", "Heuristics.Limits.Exceeded.MaxFileSize")
+    assert micronas.row(app, body["id"]).next_scan_at is None
 
 
 def test_worker_rescans_by_itself_when_clamd_comes_back(make_app, clamd, monkeypatch, micronas,

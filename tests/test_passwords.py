@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from argon2 import PasswordHasher
@@ -10,7 +11,7 @@ from argon2 import PasswordHasher
 from errors import Refusal
 from extensions import db
 from security.accounts import find_user
-from security.passwords import PasswordService, check_policy
+from security.passwords import ROOMS, PasswordService, check_policy
 
 
 def test_hashes_are_argon2id_at_owasp_minimum_or_above():
@@ -90,3 +91,21 @@ def test_weak_passwords_are_refused_with_the_reason(password, reason):
 
 def test_a_long_uncommon_password_passes_the_policy():
     assert check_policy("caballo-grapa-bateria-7", "usuario") == "caballo-grapa-bateria-7"
+
+
+def test_a_flood_of_room_passwords_never_takes_a_logins_slot():
+    service = PasswordService(concurrency=1)
+    rooms_may_finish = threading.Event()
+    service.hasher = SpyHasher(
+        service.hasher, lambda password: password == "sala" and rooms_may_finish.wait(5)
+    )
+    flood = [threading.Thread(target=service.hash, args=("sala", ROOMS)) for _ in range(4)]
+    for thread in flood:
+        thread.start()
+    started = time.monotonic()
+    assert service.hash("contraseña-de-login") == "hash"  # the accounts pool is free
+    assert time.monotonic() - started < 1
+    assert any(thread.is_alive() for thread in flood)
+    rooms_may_finish.set()
+    for thread in flood:
+        thread.join(timeout=10)

@@ -187,3 +187,13 @@ def test_forwarded_for_is_ignored_without_trusted_proxies(client, login):
 
     assert [attempt(f"10.0.0.{i}") for i in range(11)][-1] == 429
 
+
+
+@pytest.mark.parametrize("path", ["/", "/files", "/api/files", "/static/css/app.css"])
+def test_nothing_a_logged_in_person_sees_is_kept_in_the_browser_cache(client, login, path):
+    login(client, "cliente")
+    assert client.get(path).headers["Cache-Control"] == "no-store"
+
+
+def test_the_login_page_may_be_cached_when_nobody_is_logged_in(client):
+    assert "no-store" not in client.get("/login").headers.get("Cache-Control", "")
