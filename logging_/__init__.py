@@ -25,6 +25,7 @@ def init_app(app: Flask) -> None:
         backup_count=config["AUDIT_BACKUP_COUNT"],
         buffer_size=config["AUDIT_BUFFER_ROWS"],
         flush_interval=config["AUDIT_FLUSH_SECONDS"],
+        syslog=config.get("AUDIT_SYSLOG"),
     )
     app.cli.add_command(audit_cli)
 

@@ -4,7 +4,8 @@ log() only appends a raw tuple under a lock; neutralising, HMAC and CSV formatti
 happen at flush time, in whichever thread flushes. Flushes happen when the buffer is
 full, on a timer (a daemon threading.Thread waiting on an Event, which eventlet turns
 into a green thread), at once for security events, and at shutdown (see shutdown.py).
-How several processes share one file and one chain is explained in trail.py.
+How several processes share one file, one seq and one chain is explained in trail.py;
+seq and chain are assigned at flush, under the trail's lock, never in log().
 """
 
 import logging
@@ -16,6 +17,7 @@ import weakref
 from logging_ import shutdown
 from logging_.chain import RawRow, RowEncoder
 from logging_.events import AUDIT_EVENTS
+from logging_.syslog_copy import SyslogCopy
 from logging_.trail import TrailFile
 
 # Written synchronously inside log(): a crash right after one must not lose it.
@@ -52,16 +54,22 @@ class AuditLogger:
         flush_interval: float = 1.0,
         filename: str = "audit.csv",
         fsync: bool = False,
+        syslog: str | None = None,
     ) -> None:
         os.makedirs(logs_dir, exist_ok=True)
         self.logs_dir = logs_dir
         self.filename = filename
         self._buffer_size = max(1, buffer_size)
         self._interval = flush_interval
-        self._encoder = RowEncoder(key)
         self._trail = TrailFile(
-            logs_dir, filename, int(max_file_size_mb * 1024 * 1024), backup_count, fsync
+            logs_dir,
+            filename,
+            int(max_file_size_mb * 1024 * 1024),
+            backup_count,
+            fsync,
+            RowEncoder(key),
         )
+        self._syslog = SyslogCopy(syslog) if syslog else None
         self._closed = False
         self._start()
         shutdown.register(self)
@@ -113,11 +121,15 @@ class AuditLogger:
         finally:
             with self._flush_lock:
                 self._trail.close()
+            if self._syslog is not None:
+                self._syslog.close()
             shutdown.unregister(self)
 
     def after_fork_in_child(self) -> None:
         """Start afresh in a forked child: the parent owns the rows it buffered."""
         self._trail.forget_after_fork()
+        if self._syslog is not None:
+            self._syslog.forget_after_fork()
         if not self._closed:
             self._start()
 
@@ -127,7 +139,7 @@ class AuditLogger:
         self._buf: list[RawRow] = []
         self._stop = threading.Event()
         # At exit shutdown.py flushes every live logger; the finalizer is for GC only.
-        weakref.finalize(self, _release, self._stop, self._trail).atexit = False
+        weakref.finalize(self, _release, self._stop, self._trail, self._syslog).atexit = False
         thread = threading.Thread(
             target=_run_timer,
             args=(weakref.ref(self), self._stop, self._interval),
@@ -138,12 +150,14 @@ class AuditLogger:
 
     def _write(self, rows: list[RawRow]) -> None:
         try:
-            self._trail.append(lambda prev: self._encoder.encode(rows, prev))
+            written = self._trail.append(rows)
         except BaseException:
             with self._lock:
                 self._buf[:0] = rows
                 del self._buf[:-MAX_PENDING_ROWS]
             raise
+        if self._syslog is not None:
+            self._syslog.send(written)
 
     def _flush_quietly(self) -> None:
         try:
@@ -152,10 +166,12 @@ class AuditLogger:
             _log.exception("audit trail write failed; rows kept in memory for a retry")
 
 
-def _release(stop: threading.Event, trail: TrailFile) -> None:
+def _release(stop: threading.Event, trail: TrailFile, syslog: SyslogCopy | None) -> None:
     """Stop the timer and close the files of a logger that was garbage-collected."""
     stop.set()
     trail.close()
+    if syslog is not None:
+        syslog.close()
 
 
 def _run_timer(ref: "weakref.ref[AuditLogger]", stop: threading.Event, interval: float) -> None:

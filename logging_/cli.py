@@ -12,7 +12,7 @@ audit_cli = AppGroup("audit", help="Registro de auditoría.")
 
 @audit_cli.command("verify")
 def verify_command() -> None:
-    """Comprueba la cadena HMAC de todo el registro de auditoría."""
+    """Comprueba seq, cadena HMAC, enlaces entre archivos y audit.head del registro."""
     logger = current_app.extensions.get("audit")
     filename = "audit.csv"
     if logger is not None:

@@ -1,4 +1,8 @@
-"""Every audit event PiChat records: the one list the logger checks and the admin filter offers."""
+"""Every audit event PiChat records: the one list the logger checks and the admin filter offers.
+
+The rotation row that opens each audit file (chain.ROTATION_EVENT) is not listed: the
+trail writes it itself, log() refuses it, and the admin panel does not show it.
+"""
 
 AUDIT_EVENTS = (
     "login_success",

@@ -5,11 +5,12 @@ import io
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from logging_.chain import COLUMNS, neutralise_user
-from logging_.trail import snapshot
+from logging_.chain import COLUMNS, ROTATION_EVENT, neutralise_user
+from logging_.snapshot import snapshot
 from sanitization.csv_cells import neutralise_csv_cell
 
-ROW_KEYS = COLUMNS[:7]
+# What the admin reads: the event cells (seq and chain are for verify).
+ROW_KEYS = COLUMNS[1:8]
 
 
 def read_rows(
@@ -56,12 +57,17 @@ def rows_to_csv(rows: list[dict[str, str]]) -> str:
 
 
 def _newest_first(logs_dir: str, filename: str) -> Iterator[list[str]]:
-    with snapshot(logs_dir, filename) as files:
-        for file in reversed(files):
+    """Yield the event cells (ts..detail, chain) of stored rows, newest first.
+
+    The header and the trail's own rotation rows are left out: they record no event."""
+    with snapshot(logs_dir, filename) as taken:
+        for file in reversed(taken.files):
             text = file.read().decode("utf-8", "replace")
-            rows = [r for r in csv.reader(io.StringIO(text, newline="")) if len(r) == 8]
-            if rows and list(rows[0]) == list(COLUMNS):
-                rows = rows[1:]
+            rows = [
+                r[1:]
+                for r in csv.reader(io.StringIO(text, newline=""))
+                if len(r) == len(COLUMNS) and r[2] != ROTATION_EVENT and r[0] != COLUMNS[0]
+            ]
             yield from reversed(rows)
 
 

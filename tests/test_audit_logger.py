@@ -34,13 +34,18 @@ def logger(tmp_path):
     audit.close()
 
 
-def stored_rows(folder) -> list[list[str]]:
-    """Every data row of the trail, oldest first, read with the csv module."""
+def all_rows(folder) -> list[list[str]]:
+    """Every row of the trail (seq first, rotation rows included), oldest first."""
     rows = []
     for name in trail_names(str(folder), "audit.csv"):
         with open(os.path.join(folder, name), newline="", encoding="utf-8") as stream:
             rows.extend(list(csv.reader(stream))[1:])
     return rows
+
+
+def stored_rows(folder) -> list[list[str]]:
+    """Every event row of the trail, oldest first, from ts to chain (no seq, no rotation rows)."""
+    return [row[1:] for row in all_rows(folder) if row[2] != "trail_rotated"]
 
 
 def details(folder) -> list[str]:

@@ -59,7 +59,8 @@ def test_untouched_trail_verifies(trail):
 def test_wrong_key_fails_at_first_checked_row(trail):
     result = verify(str(trail), b"other key")
     assert not result.ok
-    assert result.line == 3  # line 2 of the oldest rotated file is the trusted anchor
+    # The oldest file's rotation row (line 2) is checked under the key against the genesis.
+    assert (result.file, result.line) == (trail_names(str(trail), "audit.csv")[0], 2)
 
 
 def change_cell(rows):
