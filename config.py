@@ -234,6 +234,10 @@ class Config:
         # A connection that has not sent its request headers (or TLS handshake) by then is
         # closed: idle or trickling clients cannot hold the server's connection slots.
         self.HTTP_HEADER_TIMEOUT = env_positive("HTTP_HEADER_TIMEOUT", 10.0)
+        # Connections one client address may hold open: a single machine cannot take the whole
+        # MAX_CONNECTIONS ceiling (a LAN chat user needs a few). Not applied behind a trusted
+        # proxy, where every connection comes from the proxy: limit them in nginx there.
+        self.MAX_CONNECTIONS_PER_IP = env_int("MAX_CONNECTIONS_PER_IP", 100, minimum=1)
         self._tls()
 
     def _tls(self) -> None:
@@ -260,6 +264,10 @@ class Config:
         self.LOG_DIR = outside_static("LOG_DIR", env_str("LOG_DIR", str(BASE_DIR / "logs")))
 
     def _accounts_and_limits(self) -> None:
+        # A login left open on a shared machine ends after this long without a request or
+        # a connected chat socket, and any login after SESSION_MAX_HOURS.
+        self.SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 480, minimum=1)
+        self.SESSION_MAX_HOURS = env_int("SESSION_MAX_HOURS", 168, minimum=1)
         self.ADMIN_USER = env_str("ADMIN_USER", "admin")
         self.ADMIN_PASS = env_str("ADMIN_PASS")
         self.SEED_DEMO_USERS = False

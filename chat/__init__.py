@@ -23,7 +23,7 @@ def init_app(app: Flask) -> None:
     from chat.state import ChatState
     from chat.throttle import AccountBudget
     from extensions import socketio
-    from security import session_ended
+    from security import session_ended, socket_connected
 
     redis_url = app.config["REDIS_URL"]
     state = ChatState(
@@ -38,6 +38,7 @@ def init_app(app: Flask) -> None:
     app.extensions["chat"] = state
     # Blinker keeps only a weak reference: app.extensions holds the strong one.
     session_ended.connect(state.end_user_sockets, sender=app)
+    socket_connected.connect(state.has_sockets, sender=app)
     handlers.register(socketio)
     file_events.subscribe(app)
 

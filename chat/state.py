@@ -102,6 +102,10 @@ class ChatState:
                 self.server.emit("presence", {"online": self.membership.online()})
             self.server.sleep(HEARTBEAT_SECONDS)
 
+    def has_sockets(self, app: Flask, username: str, **_: object) -> bool:
+        """Receiver of security.socket_connected: whether `username` has a socket (any process)."""
+        return bool(self.membership.sids(username))
+
     def end_user_sockets(self, app: Flask, username: str, **_: object) -> None:
         """Receiver of security.session_ended: disconnect every socket of `username` now.
 

@@ -37,9 +37,12 @@ def receive_upload(part: FilePart) -> dict[str, object]:
         raise
     record = _commit(blob, name, mime)
     audit("file_uploaded", target=record.id, detail=f"{name} ({record.size} B, {mime})")
-    signals.file_added.send(current_app._get_current_object(), file=record.to_json())
+    added = record.to_json()
+    signals.file_added.send(current_app._get_current_object(), file=added)
     queue_scan(record.id)
-    db.session.refresh(record)
+    if not current_app.config["NAS_SCAN_INLINE"]:
+        return added  # as it was stored: the worker's verdict follows as file_status
+    db.session.refresh(record)  # scanned before this answer (tests)
     return _upload_answer(record)
 
 

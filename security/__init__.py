@@ -8,6 +8,9 @@ from flask import Flask
 _signals = Namespace()
 # Sent with (app, username) when a user's sessions end: logout, disable, role or password change.
 session_ended = _signals.signal("session-ended")
+# Sent with (app, username) when a session is idle; a receiver returns True while that
+# user has a socket connected (which counts as activity).
+socket_connected = _signals.signal("socket-connected")
 
 
 def init_app(app: Flask) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy import update
 from extensions import db, login_manager
 from logging_ import audit
 from sanitization.names import truncate_for_log
+from security import sessions
 from security.accounts import end_sessions, find_user, passwords
 from security.clock import utcnow
 from security.http_errors import error_response, wants_json
@@ -63,7 +64,7 @@ def load_user(session_id: str) -> User | None:
     user = db.session.get(User, int(user_id))
     if user is None or not user.active or user.session_token != token:
         return None
-    return user
+    return user if sessions.still_valid(user.username) else None
 
 
 def _count_attempt(user: User) -> int:
@@ -132,6 +133,7 @@ def start_session(user: User, password: str) -> None:
     db.session.commit()
     session.clear()
     login_user(user)
+    sessions.begin()
     audit("login_success", target=user.username, user=user.username)
 
 
