@@ -291,6 +291,10 @@ class Config:
     def _files(self) -> None:
         # Bounds one upload's disk use and the time a scan of it takes.
         self.MAX_UPLOAD_MB = env_int("MAX_UPLOAD_MB", 16, minimum=1)
+        # What one account may keep in MicroNAS, and the disk space uploads never eat into
+        # (the database, the audit trail and the system need it): past either, 507.
+        self.UPLOAD_QUOTA_MB = env_int("UPLOAD_QUOTA_MB", 2048, minimum=1)
+        self.MIN_FREE_DISK_MB = env_int("MIN_FREE_DISK_MB", 512, minimum=0)
         # Werkzeug's cap on a whole request body: the file plus 1 MB for the multipart
         # envelope (boundaries, part headers, the CSRF field), so a file of exactly
         # MAX_UPLOAD_MB fits; the quarantine enforces the file's own limit byte-exact.

@@ -13,6 +13,7 @@ from flask import Flask, current_app
 from chat.status import chat_status
 from extensions import db
 from nas.files import nas_status
+from nas.storage_budget import usage_by_account
 from security.accounts import list_users
 
 UNKNOWN_VERSION = "desconocida"
@@ -52,6 +53,10 @@ def server_status() -> dict[str, Any]:
 
 
 def users_with_presence() -> list[dict[str, object]]:
-    """Every account as the admin API shows it, with whether it is online now."""
-    online = set(chat_status()["online"])
-    return [{**user.to_json(), "online": user.username in online} for user in list_users()]
+    """Every account as the admin API shows it: online now, and what it keeps in MicroNAS."""
+    online, usage = set(chat_status()["online"]), usage_by_account()
+    return [
+        {**user.to_json(), "online": user.username in online,
+         "storage_bytes": usage.get(user.username, 0)}
+        for user in list_users()
+    ]

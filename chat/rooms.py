@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import Insert, Select, func, insert, literal
+from sqlalchemy import Select, func, insert
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -16,15 +16,14 @@ from errors import Refusal
 from extensions import db
 from security.clock import as_utc, utcnow
 from security.lockout import LOCKOUT, MAX_ATTEMPTS, AttemptColumns, seconds_left, wait_message
-from security.models import User
 from security.passwords import ROOMS
+from security.quota import insert_if
 
 # Five guesses per user per room, then 15 minutes out (security/lockout.py): a room
 # password of even a few words cannot be guessed online before the members notice.
 _FAILURES = RoomJoinFailures.__table__.c
 ATTEMPTS = AttemptColumns(_FAILURES.failures, _FAILURES.window_start, _FAILURES.locked_until)
 UPSERTS = {"sqlite": sqlite_insert, "postgresql": postgresql_insert}
-# Core statements on the table, whose RETURNING tells whether the row was written.
 ROOMS_TABLE = ChatRoom.__table__
 # What a newcomer sees of a persistent room: enough context, bounded work per join.
 HISTORY_LIMIT = 50
@@ -84,25 +83,12 @@ def _persistent_count(creator: str) -> Select[tuple[int]]:
 
 
 def _insert_room(values: dict[str, object], quota: int | None) -> bool:
-    """Insert the room; with a quota, only while the creator keeps fewer, in one statement.
-
-    PostgreSQL first locks the creator's account row, so two of their requests take turns;
-    SQLite runs the counting INSERT ... SELECT under its write lock.
-    """
+    """Insert the room; with a quota, only while the creator keeps fewer (one statement)."""
     if quota is None:
-        return _inserted(insert(ROOMS_TABLE).values(values))
-    db.session.execute(
-        db.select(User.id).where(User.username == values["created_by"]).with_for_update()
-    )
-    columns = ROOMS_TABLE.c
-    row = db.select(*(literal(value, columns[name].type) for name, value in values.items()))
-    within = row.where(_persistent_count(str(values["created_by"])).scalar_subquery() < quota)
-    return _inserted(insert(ROOMS_TABLE).from_select(list(values), within))
-
-
-def _inserted(statement: Insert) -> bool:
-    """Whether the INSERT wrote its row (RETURNING: psycopg reports no rowcount for it)."""
-    return db.session.execute(statement.returning(ROOMS_TABLE.c.id)).first() is not None
+        db.session.execute(insert(ROOMS_TABLE).values(values))
+        return True
+    owned = _persistent_count(str(values["created_by"])).scalar_subquery()
+    return insert_if(ROOMS_TABLE, values, owned < quota, str(values["created_by"]))
 
 
 def _over_quota(quota: int) -> Refusal:

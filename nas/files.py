@@ -21,7 +21,10 @@ from nas.scan_queue import queue_scan
 from nas.scan_result import ScannerUnavailable
 from nas.sniff import check_type
 from nas.state import nas_state
+from nas.storage_budget import disk_full, fits, is_disk_full, over_quota, refuse_when_full
 from sanitization.filenames import clean_display_filename
+from security.clock import utcnow
+from security.quota import insert_if
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +32,7 @@ log = logging.getLogger(__name__)
 def receive_upload(part: FilePart) -> dict[str, object]:
     """Store, type-check, record and queue (or scan) an upload; return its answer JSON."""
     name = clean_display_filename(part.filename)
+    refuse_when_full(current_user.username)
     blob = _store(part)
     try:
         mime = check_type(blob.head, name, nas_state().allowed)
@@ -143,25 +147,33 @@ def _store(part: FilePart) -> StoredBlob:
         raise Refusal(400, "empty_file", "El archivo está vacío.") from exc
     except ValueError as exc:
         raise bad_request("El envío del archivo no es válido.") from exc
+    except OSError as exc:
+        if is_disk_full(exc):
+            raise disk_full() from exc
+        raise
 
 
 def _commit(blob: StoredBlob, name: str, mime: str) -> StoredFile:
-    """Rename the upload into place and record it; on failure neither file nor row remains."""
+    """Rename the upload into place and record it within the uploader's quota; on failure
+    (a refusal included) neither file nor row remains."""
     quarantine = nas_state().quarantine
-    record = StoredFile(
-        id=blob.file_id, display_name=name, size=blob.size, mime=mime, sha256=blob.sha256,
-        uploaded_by=current_user.username, status=PENDING, scan_attempts=0, missing=False,
-    )
+    owner = current_user.username
+    values = {
+        "id": blob.file_id, "display_name": name, "size": blob.size, "mime": mime,
+        "sha256": blob.sha256, "uploaded_by": owner, "uploaded_at": utcnow(),
+        "status": PENDING, "scan_attempts": 0, "missing": False,
+    }
     try:
         quarantine.commit(blob)
-        db.session.add(record)
+        if not insert_if(StoredFile.__table__, values, fits(owner, blob.size), owner):
+            raise over_quota()
         db.session.commit()
     except BaseException:
         db.session.rollback()
         quarantine.discard(blob)
         quarantine.delete(blob.file_id)
         raise
-    return record
+    return db.session.get(StoredFile, blob.file_id)
 
 
 def _find(file_id: str) -> StoredFile:
