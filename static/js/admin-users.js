@@ -5,6 +5,7 @@ import { api } from './admin-api.js';
 import {
   actionButton, buttonsCell, byId, dateTime, element, fillTable, NOT_AVAILABLE, showMessage,
 } from './admin-dom.js';
+import { humanSize } from './sizes.js';
 
 const usersUrl = (name) => `/api/admin/users/${encodeURIComponent(name)}`;
 let online = null; // Set of usernames, or null while chat cannot say
@@ -53,6 +54,7 @@ function userRow(user) {
     element('td', '', user.locked_until ? dateTime(user.locked_until) : '—'),
     element('td', '', dateTime(user.last_login)),
     element('td', 'online-cell', onlineText(user.username, user.online)),
+    element('td', 'storage-cell', humanSize(user.storage_bytes)),
     actionsCell(user),
   );
   row.dataset.reported = JSON.stringify(user.online);

@@ -3,6 +3,7 @@
 'use strict';
 
 import { setupUpload } from './files-upload.js';
+import { humanSize } from './sizes.js';
 
 const root = document.getElementById('files');
 const CSRF_TOKEN = document.querySelector('meta[name="csrf-token"]').content;
@@ -23,7 +24,6 @@ const rows = new Map(); // id -> its <li>
 const myUploads = new Set(); // ids uploaded from this page and still pending: verdict shown
 const list = document.getElementById('file-list');
 const itemTemplate = document.getElementById('file-item');
-const numberFormat = new Intl.NumberFormat('es-ES', { maximumFractionDigits: 1 });
 const dateFormat = new Intl.DateTimeFormat('es-ES', { dateStyle: 'short', timeStyle: 'short' });
 
 function goToLogin() {
@@ -39,17 +39,6 @@ function showMessage(id, text, kind) {
 
 function sayUpload(text, kind) {
   showMessage('upload-message', text, kind);
-}
-
-function humanSize(bytes) {
-  const units = ['B', 'KB', 'MB', 'GB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${numberFormat.format(value)} ${units[unit]}`;
 }
 
 function formatDate(iso) {

@@ -56,3 +56,16 @@ def test_admin_panel_fits_a_phone_screen(live_server, browser):
         assert tab.evaluate("document.documentElement.scrollWidth") <= 390
     finally:
         phone.close()
+
+
+def test_the_accounts_table_shows_what_each_account_keeps(live_server, page):
+    uploader = live_server.session("cliente")
+    token = live_server.csrf_token(uploader, "/files")
+    files = {"file": ("acta.txt", b"a" * 2048, "text/plain")}
+    answer = uploader.post(f"{live_server.url}/api/files", files=files,
+                           headers={"X-CSRFToken": token}, timeout=30)
+    assert answer.status_code == 201
+    log_in(page, live_server.url, "admin", "/admin")
+    expect(user_row(page, "cliente").locator(".storage-cell")).to_have_text("2 KB")
+    expect(user_row(page, "usuario").locator(".storage-cell")).to_have_text("0 B")
+    assert page.errors == []
