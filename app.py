@@ -192,7 +192,7 @@ def main() -> None:
         socketio.start_background_task(keep_renewed, context, config, socketio.sleep)
     serve(app, config["HOST"], config["PORT"], async_mode=config["ASYNC_MODE"],
           ssl_context=context, header_timeout=config["HTTP_HEADER_TIMEOUT"],
-          max_connections=connection_ceiling(config))
+          max_connections=connection_ceiling(config), max_per_address=per_address_cap(config))
 
 
 def connection_ceiling(config: Mapping[str, Any]) -> int:
@@ -202,6 +202,15 @@ def connection_ceiling(config: Mapping[str, Any]) -> int:
     the headroom keeps pages answering while chat holds MAX_CONNECTIONS sockets.
     """
     return config["MAX_CONNECTIONS"] + HTTP_HEADROOM
+
+
+def per_address_cap(config: Mapping[str, Any]) -> int | None:
+    """Connections one client address may hold; None behind a trusted proxy.
+
+    Behind nginx every connection comes from the proxy's address, so a cap would refuse
+    everyone at once; connections per client are limited in nginx there (`limit_conn`).
+    """
+    return None if config["TRUSTED_PROXIES"] else config["MAX_CONNECTIONS_PER_IP"]
 
 
 if __name__ == "__main__":

@@ -28,11 +28,41 @@ def user_room(username: str) -> str:
     return f"user:{username}"
 
 
+# python-socketio answers a refused connect but keeps its Engine.IO session (and socket) open,
+# answering pings. The session is closed once the refusal has left for the client (a polling
+# client takes it with its next poll): checked every 10 ms, for a second at most.
+REFUSAL_SENT_CHECKS = 100
+REFUSAL_CHECK_SECONDS = 0.01
+
+
+def refusal(message: str) -> ConnectionRefusedError:
+    """The error on_connect raises to refuse; the refused client's Engine.IO session closes next."""
+    server = chat_state().server
+    sid, namespace = request.sid, request.namespace
+    eio_sid = server.manager.eio_sid_from_sid(sid, namespace)
+    server.start_background_task(_close_refused_session, server, eio_sid, sid, namespace)
+    return ConnectionRefusedError(message)
+
+
+def _close_refused_session(server: Any, eio_sid: str, sid: str, namespace: str) -> None:
+    """Close the Engine.IO session once python-socketio has forgotten the refused `sid`
+    (it queues the refusal first) and the session's queue has been sent."""
+    session = server.eio.sockets.get(eio_sid)
+    for _ in range(REFUSAL_SENT_CHECKS):
+        if session is None or (server.manager.eio_sid_from_sid(sid, namespace) is None
+                                and session.queue.empty()):
+            break
+        server.sleep(REFUSAL_CHECK_SECONDS)
+    if session is not None:
+        # Without waiting: a polling client that never polls again would hold this task forever.
+        session.close(wait=False, reason=server.eio.reason.SERVER_DISCONNECT)
+
+
 def on_connect(auth: object = None) -> None:
     """Accept only a logged-in, active user with a current session token."""
     if not current_user.is_authenticated:
         audit("socket_refused", target="socket", outcome="unauthenticated")
-        raise ConnectionRefusedError("Inicie sesión para usar el chat.")
+        raise refusal("Inicie sesión para usar el chat.")
     state = chat_state()
     username = current_user.username
     join_room(LOBBY)

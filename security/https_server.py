@@ -2,6 +2,8 @@
 
 Each accepted connection is sorted in its own green thread (never in the accept loop) by
 peeking at its first byte, so a client that connects and says nothing delays nobody else.
+In both modes every request line and header block must arrive within the header timeout,
+and one client address holds at most `max_per_address` connections.
 """
 
 from __future__ import annotations
@@ -15,6 +17,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask
+
+from security.connection_limit import (
+    PerAddressLimit,
+    header_deadline_handler,
+    header_deadline_protocol,
+    per_address_protocol,
+    per_address_server,
+)
 
 Deadline = Callable[[float, type[BaseException]], AbstractContextManager[Any]]
 
@@ -43,16 +53,24 @@ def serve(
     ssl_context: ssl.SSLContext | None,
     header_timeout: float,
     max_connections: int,
+    max_per_address: int | None,
     **kwargs: Any,
 ) -> None:
-    """Serve `app` and its Socket.IO on host:port forever; HTTPS when given a context."""
+    """Serve `app` and its Socket.IO on host:port forever; HTTPS when given a context.
+
+    `max_per_address` None applies no per-address cap: behind a reverse proxy every
+    connection comes from the proxy, which limits per client itself.
+    """
     kwargs.setdefault("log_output", app.debug)
     if ssl_context is not None:
         require_green_context(ssl_context, async_mode)
+    limit = PerAddressLimit(max_per_address) if max_per_address is not None else None
     if async_mode == "eventlet":
-        serve_eventlet(app, host, port, ssl_context, header_timeout, max_connections, **kwargs)
+        serve_eventlet(app, host, port, ssl_context, header_timeout, max_connections, limit,
+                       **kwargs)
     elif async_mode == "gevent":
-        serve_gevent(app, host, port, ssl_context, header_timeout, max_connections, **kwargs)
+        serve_gevent(app, host, port, ssl_context, header_timeout, max_connections, limit,
+                     **kwargs)
     else:
         raise ValueError(f"unsupported async mode: {async_mode}")
 
@@ -69,17 +87,20 @@ def require_green_context(context: ssl.SSLContext, async_mode: str) -> None:
 
 def serve_eventlet(
     app: Flask, host: str, port: int, context: ssl.SSLContext | None, timeout: float,
-    max_connections: int, **kwargs: Any,
+    max_connections: int, limit: PerAddressLimit | None, **kwargs: Any,
 ) -> None:
     """eventlet.wsgi.server, as Flask-SocketIO runs it, with the sorting done by its protocol."""
     import eventlet
     import eventlet.wsgi
 
     family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
-    protocol = kwargs.pop("protocol", None) or small_buffer_protocol()
+    protocol = header_deadline_protocol(kwargs.pop("protocol", None) or small_buffer_protocol(),
+                                        timeout)
     if context is not None:
         protocol = tls_or_redirect_protocol(protocol, context, timeout)
         kwargs["environ"] = {**(kwargs.get("environ") or {}), **HTTPS_ENVIRON}
+    if limit is not None:
+        protocol = per_address_protocol(protocol, limit)
     listener = eventlet.listen(address, family)
     # eventlet's own debug mode writes tracebacks into 500 responses: only with DEBUG.
     kwargs.setdefault("debug", app.debug)
@@ -88,7 +109,7 @@ def serve_eventlet(
 
 def serve_gevent(
     app: Flask, host: str, port: int, context: ssl.SSLContext | None, timeout: float,
-    max_connections: int, **kwargs: Any,
+    max_connections: int, limit: PerAddressLimit | None, **kwargs: Any,
 ) -> None:
     """gevent's WSGIServer, as Flask-SocketIO runs it, sorting connections in `handle`."""
     from gevent import pywsgi
@@ -100,11 +121,14 @@ def serve_gevent(
     else:
         kwargs.setdefault("handler_class", WebSocketHandler)
     kwargs.setdefault("handler_class", websocket_closing_handler())
+    kwargs["handler_class"] = header_deadline_handler(kwargs["handler_class"], timeout)
     kwargs["log"] = "default" if kwargs.pop("log_output") else None
     server_class = pywsgi.WSGIServer
     if context is not None:
         server_class = tls_or_redirect_server(context, timeout)
         kwargs["environ"] = {**(kwargs.get("environ") or {}), **HTTPS_ENVIRON}
+    if limit is not None:
+        server_class = per_address_server(server_class, limit)
     server_class((host, port), app, spawn=max_connections, **kwargs).serve_forever()
 
 

@@ -1,6 +1,7 @@
 """A minimal Flask + Socket.IO app served by security.https_server, for tests/test_https_server.py.
 
 Usage: python tests/https_demo_app.py <eventlet|gevent> <port> <certdir or -> [header_timeout]
+       [max_per_address]
 """
 
 from __future__ import annotations
@@ -46,13 +47,15 @@ def main() -> None:
     """Serve on 127.0.0.1:<port>, over TLS when a certificate folder is given."""
     port, certdir = int(sys.argv[2]), sys.argv[3]
     header_timeout = float(sys.argv[4]) if len(sys.argv) > 4 else 10.0
+    max_per_address = int(sys.argv[5]) if len(sys.argv) > 5 else None
     context = None
     if certdir != "-":
         files = TlsFiles(Path(certdir, "server.crt"), Path(certdir, "server.key"),
                          Path(certdir, "ca.crt"), renewed=False)
         context = server_context(files)
     serve(build_app(), "127.0.0.1", port, async_mode=MODE, ssl_context=context,
-          header_timeout=header_timeout, max_connections=MAX_CONNECTIONS)
+          header_timeout=header_timeout, max_connections=MAX_CONNECTIONS,
+          max_per_address=max_per_address)
 
 
 if __name__ == "__main__":

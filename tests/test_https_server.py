@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import suppress
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,7 @@ from tests.live_server import ROOT, free_port
 MODES = ["eventlet", "gevent"]
 START_SECONDS = 20.0  # a server that has not bound its port by then has failed
 SHORT_TIMEOUT = 1.0  # header_timeout of the server that checks give-ups
+PER_ADDRESS = 5  # connections one address may hold on that server
 FALLBACK = "192.0.2.7:8443"
 
 
@@ -69,10 +71,12 @@ def make_certificates(folder: Path) -> Path:
 class DemoServer:
     """tests/https_demo_app.py in a subprocess on a free loopback port."""
 
-    def __init__(self, mode: str, certdir: Path | None, log: Path, header_timeout: float) -> None:
+    def __init__(self, mode: str, certdir: Path | None, log: Path, header_timeout: float,
+                 max_per_address: int | None = None) -> None:
         self.port = free_port()
         args = [sys.executable, str(ROOT / "tests" / "https_demo_app.py"), mode, str(self.port),
                 str(certdir) if certdir else "-", str(header_timeout)]
+        args += [str(max_per_address)] if max_per_address else []
         with open(log, "wb") as output:
             self.process = subprocess.Popen(args, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT)
         self.log = log
@@ -110,10 +114,11 @@ def ca_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_certificates(tmp_path_factory.mktemp("tls"))
 
 
-def run_server(tmp_path_factory, mode, certdir, header_timeout=10.0) -> Iterator[DemoServer]:
+def run_server(tmp_path_factory, mode, certdir, header_timeout=10.0,
+               max_per_address=None) -> Iterator[DemoServer]:
     """A demo server for the fixture's lifetime, always stopped afterwards."""
     server = DemoServer(mode, certdir, tmp_path_factory.mktemp("log") / "server.log",
-                        header_timeout)
+                        header_timeout, max_per_address)
     try:
         yield server
     finally:
@@ -127,7 +132,8 @@ def https_server(request, tmp_path_factory, ca_file) -> Iterator[DemoServer]:
 
 @pytest.fixture(scope="module", params=MODES)
 def impatient_server(request, tmp_path_factory, ca_file) -> Iterator[DemoServer]:
-    yield from run_server(tmp_path_factory, request.param, ca_file.parent, SHORT_TIMEOUT)
+    yield from run_server(tmp_path_factory, request.param, ca_file.parent, SHORT_TIMEOUT,
+                          PER_ADDRESS)
 
 
 @pytest.fixture(scope="module", params=MODES)
@@ -152,6 +158,19 @@ def echo(url: str, verify: Path | bool) -> object:
         return client.call("echo", {"text": "hola"}, timeout=5)
     finally:
         client.disconnect()
+
+
+def connect_from(address: str, port: int) -> socket.socket:
+    """A connection to 127.0.0.1:`port` from the loopback source address `address`."""
+    sock = socket.socket()
+    try:
+        sock.bind((address, 0))
+        sock.settimeout(5)
+        sock.connect(("127.0.0.1", port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 def read_until_closed(sock: socket.socket) -> bytes:
@@ -213,7 +232,8 @@ def test_idle_connections_do_not_delay_https_requests(https_server, ca_file):
 def test_garbage_is_closed_and_the_server_keeps_serving(https_server, ca_file, garbage):
     with socket.create_connection(("127.0.0.1", https_server.port), timeout=5) as sock:
         sock.sendall(garbage)
-        sock.shutdown(socket.SHUT_WR)
+        with suppress(OSError):  # the server may have reset the connection already
+            sock.shutdown(socket.SHUT_WR)
         answer = read_until_closed(sock)
     assert b"200" not in answer
     assert health(https_server, ca_file).status_code == 200
@@ -228,6 +248,41 @@ def test_a_stalled_connection_is_closed_after_the_header_timeout(impatient_serve
         assert read_until_closed(sock) == b""
         assert SHORT_TIMEOUT / 2 < time.monotonic() - started < SHORT_TIMEOUT + 3
     assert impatient_server.alive()
+
+
+def test_headers_trickled_over_tls_are_cut_off_after_the_header_timeout(impatient_server,
+                                                                        ca_file):
+    context = ssl.create_default_context(cafile=str(ca_file))
+    raw = socket.create_connection(("127.0.0.1", impatient_server.port), timeout=5)
+    with context.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+        started = time.monotonic()
+        with suppress(OSError):  # the server may close while a byte is on its way
+            for byte in b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: slow":
+                tls.sendall(bytes([byte]))
+                time.sleep(0.1)
+                if time.monotonic() - started > SHORT_TIMEOUT + 2:
+                    break
+        assert read_until_closed(tls) == b""
+        assert SHORT_TIMEOUT / 2 < time.monotonic() - started < SHORT_TIMEOUT + 2
+
+
+def test_past_its_cap_an_address_is_closed_at_once_while_another_is_served(impatient_server,
+                                                                          ca_file):
+    held = []
+    try:
+        for _ in range(PER_ADDRESS):
+            held.append(connect_from("127.0.0.2", impatient_server.port))
+        with connect_from("127.0.0.2", impatient_server.port) as extra:
+            extra.settimeout(SHORT_TIMEOUT / 2)  # refused before the header timeout could act
+            assert read_until_closed(extra) == b""
+        context = ssl.create_default_context(cafile=str(ca_file))
+        with context.wrap_socket(connect_from("127.0.0.3", impatient_server.port),
+                                 server_hostname="127.0.0.1") as other:
+            other.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            assert read_until_closed(other).startswith(b"HTTP/1.1 200")
+    finally:
+        for sock in held:
+            sock.close()
 
 
 def test_without_a_tls_context_it_serves_plain_http_and_websockets(plain_server):
