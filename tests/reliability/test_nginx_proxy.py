@@ -92,9 +92,9 @@ def test_forged_forwarding_headers_never_reach_the_audit_trail(behind_nginx):
     assert newest(log_dir, "login_success")["ip"] == "127.0.0.1"
     # The browser's Origin header: websocket-client sends it from this option.
     chat = socketio.Client(http_session=http, websocket_extra_options={"origin": url})
-    chat.connect(url, headers=FORGED, transports=["websocket"], wait_timeout=10)
+    chat.connect(url, headers=FORGED, transports=["websocket"], wait_timeout=30)
     try:
-        room = chat.call("create_room", {"code": "tras-nginx", "password": "secreta"}, timeout=10)
+        room = chat.call("create_room", {"code": "tras-nginx", "password": "secreta"}, timeout=30)
         assert room["ok"], room
     finally:
         chat.disconnect()
