@@ -287,6 +287,8 @@ class Config:
         self.ROOM_ATTEMPTS_PER_MINUTE = env_int("ROOM_ATTEMPTS_PER_MINUTE", 10, minimum=1)
         # Persistent rooms keep history in the database: one account cannot fill it.
         self.MAX_ROOMS_PER_USER = env_int("MAX_ROOMS_PER_USER", 20, minimum=1)
+        # Sockets one account may hold (tabs, phones): each has its own event budget.
+        self.MAX_SOCKETS_PER_USER = env_int("MAX_SOCKETS_PER_USER", 20, minimum=1)
 
     def _files(self) -> None:
         # Bounds one upload's disk use and the time a scan of it takes.

@@ -34,6 +34,7 @@ def init_app(app: Flask) -> None:
         room_attempts=AccountBudget("room-attempts", app.config["ROOM_ATTEMPTS_PER_MINUTE"],
                                     app.config["RATELIMIT_STORAGE_URI"]),
         max_rooms_per_user=app.config["MAX_ROOMS_PER_USER"],
+        max_sockets_per_user=app.config["MAX_SOCKETS_PER_USER"],
     )
     app.extensions["chat"] = state
     # Blinker keeps only a weak reference: app.extensions holds the strong one.

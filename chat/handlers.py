@@ -65,11 +65,17 @@ def on_connect(auth: object = None) -> None:
         raise refusal("Inicie sesión para usar el chat.")
     state = chat_state()
     username = current_user.username
+    came_online = state.membership.join(LOBBY, request.sid, username)
+    # Counted after joining (atomic in either backend): connects racing past the cap undo.
+    if len(state.membership.sids(username)) > state.max_sockets_per_user:
+        state.membership.leave(LOBBY, request.sid, username)
+        audit("socket_refused", target="socket", outcome="too_many_sockets")
+        raise refusal(f"Ya tiene {state.max_sockets_per_user} conexiones abiertas; "
+                      "cierre alguna pestaña o dispositivo.")
     join_room(LOBBY)
     join_room(user_room(username))
     if current_user.is_admin:
         join_room(ADMINS)
-    came_online = state.membership.join(LOBBY, request.sid, username)
     state.attach(request.sid, username)
     state.keep_alive()
     if came_online:

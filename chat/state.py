@@ -43,12 +43,15 @@ class ChatState:
         events_burst: int,
         room_attempts: AccountBudget,
         max_rooms_per_user: int,
+        max_sockets_per_user: int,
         clock: Clock = time.monotonic,
     ) -> None:
         self.membership = membership
         # Room passwords an account may try (create or join) per minute: each costs a hash.
         self.room_attempts = room_attempts
         self.max_rooms_per_user = max_rooms_per_user
+        # Every socket has its own event budget: the cap keeps one account's total bounded.
+        self.max_sockets_per_user = max_sockets_per_user
         self.server = server
         self.events_per_second = events_per_second
         self.events_burst = events_burst

@@ -416,3 +416,18 @@ def test_persistent_rooms_stop_at_the_quota_even_when_created_at_the_same_instan
     assert answers == ["ok"] * 3 + ["quota"] * 5
     ephemeral = ack(sockets[0], "create_room", {"code": "efimera", "password": "secreta"})
     assert ephemeral["ok"]
+
+
+def test_one_account_holds_at_most_its_socket_cap_and_the_next_is_refused(app, users, login,
+                                                                          read_audit):
+    app.extensions["chat"].max_sockets_per_user = 3
+    held = [users.connect("usuario") for _ in range(3)]
+    http = app.test_client()
+    login(http, "usuario")
+    extra = socketio.test_client(app, flask_test_client=http)
+    assert not extra.is_connected()
+    assert all(sock.is_connected() for sock in held)
+    refused = [row for row in read_audit(app) if row["event"] == "socket_refused"]
+    assert refused[0]["outcome"] == "too_many_sockets"
+    held[0].disconnect()
+    assert socketio.test_client(app, flask_test_client=http).is_connected()
