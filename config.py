@@ -219,7 +219,8 @@ class Config:
         self.SECRET_KEY = stored_secret("SECRET_KEY", self.INSTANCE_DIR)
         # Werkzeug's debugger runs any code a visitor types: never outside a developer's desk.
         self.DEBUG = env_bool("DEBUG")
-        self.HOST = env_str("HOST", "0.0.0.0")
+        # A LAN chat serves the LAN; HOST narrows it (127.0.0.1 behind a local proxy).
+        self.HOST = env_str("HOST", "0.0.0.0")  # noqa: S104
         self.PORT = env_int("PORT", 8080, minimum=1, maximum=65535)
         # eventlet stops answering HTTP past its default 1024 sockets; chat holds one each.
         self.MAX_CONNECTIONS = env_int("MAX_CONNECTIONS", 5000, minimum=1)

@@ -30,4 +30,4 @@ def host_name() -> str:
 
 def listening_addresses(host: str) -> list[str]:
     """Where people can reach a server bound to `host`: every LAN address for a wildcard."""
-    return lan_addresses() if host in ("0.0.0.0", "::") else [host]
+    return lan_addresses() if host in ("0.0.0.0", "::") else [host]  # noqa: S104 (a comparison)

@@ -20,7 +20,7 @@ from security.clock import utcnow
 # Long enough to walk to another machine and open the link; short enough that a link left
 # in a terminal's scrollback is useless by the time anyone else reads it.
 TOKEN_LIFETIME = timedelta(minutes=60)
-TOKEN_FILE = "setup-token.json"
+TOKEN_FILE = "setup-token.json"  # noqa: S105 (a file name, not a secret)
 USED_SUFFIX = ".used"
 
 
