@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SOCKETIO_CLIENT_VERSION := 4.8.4
 
-.PHONY: run serve test lint bench vendor clean
+.PHONY: run serve test lint audit bench vendor clean
 
 $(VENV)/.runtime: requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "PiChat necesita Python 3.11 o posterior")'
@@ -36,6 +36,15 @@ lint: $(VENV)/.dev
 # Production on this machine, with nothing configured: HTTPS on :8080 from a local CA.
 serve: $(VENV)/.runtime
 	PICHAT_ENV=production $(PY) app.py
+
+# pip-audit checks the pinned requirements against PyPI's advisory data. Where that data
+# cannot be reached (an offline LAN), it skips every package: say so plainly, never "clean".
+audit: $(VENV)/.dev
+	@log=$$(mktemp); $(PY) -m pip_audit -r requirements.txt --progress-spinner off >$$log 2>&1; \
+	  status=$$?; cat $$log; skipped=$$(grep -c "could not be audited" $$log); rm -f $$log; \
+	  if [ "$$skipped" -gt 0 ]; then \
+	    echo "make audit: $$skipped paquetes sin comprobar: no se pudo consultar la base de avisos (¿sin Internet?)."; \
+	    exit 1; fi; exit $$status
 
 bench: $(VENV)/.dev
 	$(PY) bench/run_all.py
