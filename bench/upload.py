@@ -13,21 +13,27 @@ Run: ``.venv/bin/python bench/upload.py`` (about 20-60 s). Not a test: nothing i
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import os
 import statistics
 import sys
-import tempfile
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import requests
+import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.conftest import CSRF_META  # noqa: E402
-from tests.live_server import LiveServer  # noqa: E402
+
+from bench.common import (  # noqa: E402
+    CSRF_META,
+    ServerProcess,
+    http_session,
+    login_form,
+    pichat_server,
+    post_login,
+)
 
 MIB = 1024 * 1024
 SIZE = 16 * MIB
@@ -37,6 +43,9 @@ SEQUENTIAL = 8
 PAUSE_SECONDS = 0.5
 CONCURRENT = 10
 TARGET_GROWTH_MIB = 64
+# Seconds of each sequential upload and raw copy; idle and peak RSS (KiB); concurrent wall time.
+Figures = tuple[list[float], list[float], int, int, float]
+ADMIN = ("admin", "admin123")  # the development server's demo administrator
 
 
 def payload() -> bytes:
@@ -58,23 +67,35 @@ def raw_copy_seconds(data: bytes, directory: Path) -> float:
 
 
 class Uploader:
-    """POSTs files to the server as a logged-in administrator."""
+    """POSTs files to the server as the logged-in demo administrator."""
 
-    def __init__(self, server: LiveServer) -> None:
-        self.http = server.session("admin", "admin123")
-        self.url = f"{server.url}/api/files"
-        page = self.http.get(f"{server.url}/files", timeout=10).text
-        self.token = CSRF_META.search(page).group(1)
+    def __init__(self, http: aiohttp.ClientSession, url: str, token: str) -> None:
+        self.http, self.url, self.token = http, f"{url}/api/files", token
 
-    def seconds(self, data: bytes, name: str = "bench.txt") -> float:
+    @classmethod
+    async def log_in(cls, url: str) -> Uploader:
+        """Log in through the form and read the files page's CSRF token."""
+        http = http_session()
+        try:
+            username, password = ADMIN
+            await post_login(http, url, username, await login_form(http, url), password)
+            async with http.get(f"{url}/files") as page:
+                return cls(http, url, CSRF_META.search(await page.text()).group(1))
+        except BaseException:
+            await http.close()
+            raise
+
+    async def seconds(self, data: bytes, name: str = "bench.txt") -> float:
         """Time one upload; raise unless the server answered 201."""
+        form = aiohttp.FormData()
+        form.add_field("file", data, filename=name, content_type="text/plain")
         started = time.perf_counter()
-        answer = requests.post(self.url, cookies=self.http.cookies, timeout=120,
-                               headers={"X-CSRFToken": self.token},
-                               files={"file": (name, data, "text/plain")})
+        headers = {"X-CSRFToken": self.token}
+        async with self.http.post(self.url, data=form, headers=headers) as answer:
+            text = await answer.text()
         elapsed = time.perf_counter() - started
-        if answer.status_code != 201:
-            raise RuntimeError(f"upload answered {answer.status_code}: {answer.text[:200]}")
+        if answer.status != 201:
+            raise RuntimeError(f"upload answered {answer.status}: {text[:200]}")
         return elapsed
 
 
@@ -86,7 +107,7 @@ def memory_kib(pid: int, field: str) -> int:
     raise KeyError(field)
 
 
-def concurrent_peak_kib(pid: int, uploader: Uploader, data: bytes) -> tuple[int, float]:
+async def concurrent_peak_kib(pid: int, uploader: Uploader, data: bytes) -> tuple[int, float]:
     """Peak RSS (KiB) of ``pid`` while CONCURRENT uploads run at once, and their wall time."""
     # Writing 5 to clear_refs resets VmHWM, so it measures this phase alone.
     Path(f"/proc/{pid}/clear_refs").write_text("5")
@@ -100,37 +121,42 @@ def concurrent_peak_kib(pid: int, uploader: Uploader, data: bytes) -> tuple[int,
     sampler = threading.Thread(target=sample)
     sampler.start()
     started = time.perf_counter()
-    with ThreadPoolExecutor(CONCURRENT) as pool:
-        list(pool.map(lambda n: uploader.seconds(data, f"bench{n}.txt"), range(CONCURRENT)))
+    try:
+        await asyncio.gather(*(uploader.seconds(data, f"bench{n}.txt") for n in range(CONCURRENT)))
+    finally:
+        done.set()
+        sampler.join()
     wall = time.perf_counter() - started
-    done.set()
-    sampler.join()
     return max(max(peak), memory_kib(pid, "VmHWM")), wall
+
+
+async def measure(server: ServerProcess, data: bytes) -> Figures:
+    """Both measurements on a running server."""
+    pid = server.process.pid
+    uploader = await Uploader.log_in(server.url)
+    try:
+        await uploader.seconds(data, "warmup.txt")
+        await asyncio.sleep(1.0)  # let the background scan of the warm-up file finish
+        idle = memory_kib(pid, "VmRSS")
+        app_times, raw_times = [], []
+        for _ in range(SEQUENTIAL):
+            await asyncio.sleep(PAUSE_SECONDS)
+            app_times.append(await uploader.seconds(data))
+            raw_times.append(raw_copy_seconds(data, server.root))
+        await asyncio.sleep(1.0)
+        idle = min(idle, memory_kib(pid, "VmRSS"))
+        peak, wall = await concurrent_peak_kib(pid, uploader, data)
+    finally:
+        await uploader.http.close()
+    return app_times, raw_times, idle, peak, wall
 
 
 def main() -> None:
     """Run both measurements and print the figures."""
     data = payload()
-    with tempfile.TemporaryDirectory(prefix="pichat-bench-") as tmp:
-        root = Path(tmp)
-        server = LiveServer(root / "server", RATELIMIT_ENABLED="false").start()
-        try:
-            pid = server.process.pid
-            uploader = Uploader(server)
-            uploader.seconds(data, "warmup.txt")
-            time.sleep(1.0)  # let the background scan of the warm-up file finish
-            idle = memory_kib(pid, "VmRSS")
-            app_times, raw_times = [], []
-            for _ in range(SEQUENTIAL):
-                time.sleep(PAUSE_SECONDS)
-                app_times.append(uploader.seconds(data))
-                raw_times.append(raw_copy_seconds(data, root))
-            time.sleep(1.0)
-            idle = min(idle, memory_kib(pid, "VmRSS"))
-            peak, wall = concurrent_peak_kib(pid, uploader, data)
-        finally:
-            server.stop()
-    report(app_times, raw_times, idle, peak, wall)
+    with pichat_server("eventlet", RATELIMIT_ENABLED="false") as server:
+        figures = asyncio.run(measure(server, data))
+    report(*figures)
 
 
 def report(app_times: list[float], raw_times: list[float], idle: int, peak: int,
