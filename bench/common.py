@@ -3,6 +3,10 @@
 Everything stays on loopback. Each login gets its own source address in 127.0.0.0/8,
 as people on a LAN each have their own IP, so PiChat's per-IP login limit stays on
 and is not what a benchmark measures.
+
+A PiChat server started with `tls=True` serves HTTPS from the local CA it makes in its
+throwaway INSTANCE_DIR; clients then trust that CA alone (an explicit SSL context: the
+environment's SSL_CERT_FILE / REQUESTS_CA_BUNDLE are never consulted) and keep verifying.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import shutil
 import signal
 import socket
 import sqlite3
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -67,6 +72,23 @@ class ServerProcess:
         self.args = [sys.executable, *args]
         self.env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
         self.process: subprocess.Popen[bytes] | None = None
+        # HTTPS: the CA certificate the server writes at start, the only one clients trust.
+        self.ca_path: Path | None = None
+        self._client_ssl: ssl.SSLContext | None = None
+
+    def use_https(self, ca_path: Path) -> None:
+        """Reach this server over https://, trusting only the CA it writes at `ca_path`."""
+        self.url = f"https://127.0.0.1:{self.port}"
+        self.ca_path = ca_path
+
+    def client_ssl(self) -> ssl.SSLContext | None:
+        """The verifying client context for this server's CA (None over plain HTTP)."""
+        if self.ca_path is None:
+            return None
+        if self._client_ssl is None:
+            # cafile= explicitly: the default context would read SSL_CERT_FILE instead.
+            self._client_ssl = ssl.create_default_context(cafile=str(self.ca_path))
+        return self._client_ssl
 
     def __enter__(self) -> ServerProcess:
         return self.start()
@@ -81,15 +103,26 @@ class ServerProcess:
                 self.args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
             )
         deadline = time.monotonic() + START_SECONDS
+        last_error: OSError | None = None
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 self._fail("exited early")
             try:
-                with urllib.request.urlopen(f"{self.url}/health", timeout=1):
+                if self._answers():
                     return self
-            except OSError:
-                time.sleep(0.1)
-        self._fail(f"did not answer in {START_SECONDS}s")
+            except OSError as exc:  # refused, not listening yet, or (HTTPS) not verified
+                last_error = exc
+            time.sleep(0.1)
+        self._fail(f"did not answer in {START_SECONDS}s (last error: {last_error})")
+
+    def _answers(self) -> bool:
+        """Whether /health answers; over HTTPS only once the CA exists, verified against it."""
+        if self.ca_path is not None and not self.ca_path.exists():
+            return False
+        with urllib.request.urlopen(
+            f"{self.url}/health", timeout=1, context=self.client_ssl()
+        ) as answer:
+            return answer.status == 200
 
     def _fail(self, what: str) -> None:
         """Stop the process and raise with the end of its output."""
@@ -125,9 +158,14 @@ class ServerProcess:
         return int(re.search(r"^VmRSS:\s+(\d+) kB", status, re.M).group(1))
 
 
-def pichat_server(mode: str, **env: str) -> ServerProcess:
-    """A PiChat `python app.py` in development mode (demo accounts), on its own storage."""
-    server = ServerProcess(f"PiChat/{mode}", [str(ROOT / "app.py")])
+def pichat_server(mode: str, tls: bool = False, **env: str) -> ServerProcess:
+    """A PiChat `python app.py` in development mode (demo accounts), on its own storage.
+
+    With `tls`, TLS=auto: PiChat makes its local CA under INSTANCE_DIR/tls and serves
+    HTTPS (plain http:// on the same port gets a 308); otherwise TLS=off, plain HTTP.
+    """
+    server = ServerProcess(f"PiChat/{mode}" + ("/https" if tls else ""), [str(ROOT / "app.py")])
+    instance = server.root / "instance"
     server.env.update(
         PICHAT_ENV="development",
         PICHAT_ASYNC_MODE=mode,
@@ -138,10 +176,23 @@ def pichat_server(mode: str, **env: str) -> ServerProcess:
         DATABASE_URL=f"sqlite:///{server.root / 'pichat.db'}",
         QUARANTINE_DIR=str(server.root / "cuarentena"),
         LOG_DIR=str(server.root / "logs"),
+        INSTANCE_DIR=str(instance),
+        TLS="auto" if tls else "off",
     )
-    for name in ("REDIS_URL", "CLAMD_SOCKET", "CLAMD_HOST", "DEBUG", "ALLOWED_ORIGINS"):
+    for name in (
+        "REDIS_URL",
+        "CLAMD_SOCKET",
+        "CLAMD_HOST",
+        "DEBUG",
+        "ALLOWED_ORIGINS",
+        "TLS_CERT",
+        "TLS_KEY",
+        "TLS_NAMES",
+    ):
         server.env.pop(name, None)
     server.env.update(env)
+    if tls:
+        server.use_https(instance / "tls" / "ca.crt")
     return server
 
 
@@ -170,9 +221,16 @@ def add_bench_users(server: ServerProcess, prefix: str, count: int) -> list[str]
     return names
 
 
-def http_session(index: int = 0) -> aiohttp.ClientSession:
-    """An HTTP client for one simulated person, from its own loopback source address."""
-    connector = aiohttp.TCPConnector(limit=0, local_addr=(loopback_ip(index), 0))
+def http_session(
+    index: int = 0, ssl_context: ssl.SSLContext | None = None
+) -> aiohttp.ClientSession:
+    """An HTTP client for one simulated person, from its own loopback source address.
+
+    `ssl_context` verifies an HTTPS server (ServerProcess.client_ssl()); never unverified.
+    """
+    connector = aiohttp.TCPConnector(
+        limit=0, local_addr=(loopback_ip(index), 0), ssl=ssl_context or True
+    )
     return aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.CookieJar(unsafe=True))
 
 
@@ -185,16 +243,25 @@ async def login_form(http: aiohttp.ClientSession, url: str) -> str:
 async def post_login(
     http: aiohttp.ClientSession, url: str, username: str, token: str, password: str = BENCH_PASSWORD
 ) -> None:
-    """POST the login form like a browser; RuntimeError unless it redirects (302)."""
+    """POST the login form like a browser; RuntimeError unless it redirects (302).
+
+    A browser sends Origin and Referer with the form; over HTTPS Flask-WTF refuses a POST
+    whose Referer is not this host.
+    """
     form = {"username": username, "password": password, "csrf_token": token}
-    async with http.post(f"{url}/login", data=form, allow_redirects=False) as answer:
+    headers = {"Origin": url, "Referer": f"{url}/login"}
+    async with http.post(
+        f"{url}/login", data=form, headers=headers, allow_redirects=False
+    ) as answer:
         if answer.status != 302:
             raise RuntimeError(f"login of {username} answered {answer.status}")
 
 
-async def logged_in(url: str, username: str, index: int) -> aiohttp.ClientSession:
+async def logged_in(
+    url: str, username: str, index: int, ssl_context: ssl.SSLContext | None = None
+) -> aiohttp.ClientSession:
     """A new HTTP session logged in as `username` through the real form."""
-    http = http_session(index)
+    http = http_session(index, ssl_context)
     try:
         await post_login(http, url, username, await login_form(http, url))
     except BaseException:
@@ -204,14 +271,17 @@ async def logged_in(url: str, username: str, index: int) -> aiohttp.ClientSessio
 
 
 async def log_in_all(
-    url: str, names: list[str], concurrency: int = 16
+    url: str,
+    names: list[str],
+    concurrency: int = 16,
+    ssl_context: ssl.SSLContext | None = None,
 ) -> list[aiohttp.ClientSession]:
     """Log every name in through the form, a few at a time, each from its own address."""
     slots = asyncio.Semaphore(concurrency)
 
     async def one(index: int) -> aiohttp.ClientSession:
         async with slots:
-            return await logged_in(url, names[index], index)
+            return await logged_in(url, names[index], index, ssl_context)
 
     return list(await asyncio.gather(*(one(index) for index in range(len(names)))))
 

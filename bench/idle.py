@@ -133,7 +133,9 @@ async def measure(mode: str, sockets: int, accounts: int, ceiling: str) -> list[
     with bare_server(mode, MAX_CONNECTIONS=ceiling) as bare:
         plain = [aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))] * accounts
         results = [await hold(bare, plain, sockets, "/health")]
-    with pichat_server(mode, MAX_CONNECTIONS=ceiling) as pichat:
+    # Each account holds its share of the sockets, like many tabs: over the default cap.
+    per_account = str(-(-sockets // accounts))
+    with pichat_server(mode, MAX_CONNECTIONS=ceiling, MAX_SOCKETS_PER_USER=per_account) as pichat:
         names = add_bench_users(pichat, "idle", accounts)
         results.append(await hold(pichat, await log_in_all(pichat.url, names), sockets, "/login"))
     return results

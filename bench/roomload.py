@@ -40,9 +40,13 @@ class Target:
     server: ServerProcess
     http_for: HttpFor
     join: JoinFn
+    # Whether its members offer permessage-deflate on their websockets, as browsers do.
+    deflate: bool = False
 
 
-def pichat_target(server: ServerProcess, accounts: int, lobby: bool = False) -> Target:
+def pichat_target(
+    server: ServerProcess, accounts: int, lobby: bool = False, deflate: bool = False
+) -> Target:
     """PiChat: member i is account i % accounts; members join the room (or stay in the lobby)."""
     # Several sockets per account, like tabs; each account logs in once, through the form,
     # from its own address. The lobby is the room every socket is in from the start.
@@ -54,7 +58,9 @@ def pichat_target(server: ServerProcess, accounts: int, lobby: bool = False) -> 
     async def http_for(index: int) -> aiohttp.ClientSession:
         account = index % accounts
         if account not in logins:
-            logins[account] = asyncio.create_task(logged_in(server.url, names[account], account))
+            logins[account] = asyncio.create_task(
+                logged_in(server.url, names[account], account, server.client_ssl())
+            )
         return await logins[account]
 
     async def join(client: SioClient) -> str:
@@ -70,7 +76,7 @@ def pichat_target(server: ServerProcess, accounts: int, lobby: bool = False) -> 
             raise RuntimeError(f"joining the room was refused: {ack}")
         return ack["room"]
 
-    return Target(server.name, server, http_for, join)
+    return Target(server.name, server, http_for, join, deflate)
 
 
 def bare_target(server: ServerProcess) -> Target:
@@ -134,7 +140,13 @@ class Room:
         async def add(index: int) -> None:
             async with slots:
                 http = await self.target.http_for(index)
-                client = SioClient(http, self.target.server.url, self._on_event, {"message"})
+                client = SioClient(
+                    http,
+                    self.target.server.url,
+                    self._on_event,
+                    {"message"},
+                    deflate=self.target.deflate,
+                )
                 await client.connect()
                 self.room = await self.target.join(client)
                 self.clients.append(client)

@@ -5,7 +5,10 @@ a benchmark driven by it measures itself. This client speaks only what the bench
 need on the default namespace: the websocket transport directly (no polling), the
 "0" open and "40" connect handshake, "42" events, "43" acks and the "2"/"3" ping/pong.
 Thousands of them share one asyncio loop and one aiohttp session per user (its cookie
-jar carries the login).
+jar carries the login). Like a browser they send the session cookie and an Origin header;
+with `deflate=True` they also offer permessage-deflate, as every browser does (the
+server then compresses each frame it sends to that socket). An https:// base URL gives a
+wss:// socket over the session's verifying SSL context.
 """
 
 from __future__ import annotations
@@ -41,17 +44,26 @@ class SioClient:
         base_url: str,
         on_event: EventHandler = _ignore,
         events: frozenset[str] | None = None,
+        deflate: bool = False,
     ) -> None:
         self.http = http
         self.base_url = base_url.rstrip("/")
         self.on_event = on_event
         # Only these events are decoded (None: all); the rest are dropped unparsed.
         self.events = events
+        # Offer permessage-deflate (browsers do); off by default so the fan-out tables stay
+        # comparable and the server's CPU goes to PiChat, not zlib.
+        self.deflate = deflate
         self.sid: str | None = None
         self.ws: aiohttp.ClientWebSocketResponse | None = None
         self._acks: dict[int, asyncio.Future[Any]] = {}
         self._ids = itertools.count(1)
         self._reader: asyncio.Task[None] | None = None
+
+    @property
+    def deflated(self) -> bool:
+        """Whether the server accepted permessage-deflate on this socket."""
+        return self.ws is not None and self.ws.compress > 0
 
     @property
     def connected(self) -> bool:
@@ -61,9 +73,12 @@ class SioClient:
     async def connect(self, timeout: float = HANDSHAKE_SECONDS) -> SioClient:
         """Open the websocket and join the default namespace; SocketIOError when refused."""
         url = self.base_url.replace("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket"
-        # compress=0: no permessage-deflate, so the server's CPU goes to PiChat, not zlib.
+        # compress=15 offers "permessage-deflate; client_max_window_bits", as Chrome does.
         self.ws = await self.http.ws_connect(
-            url, headers={"Origin": self.base_url}, compress=0, max_msg_size=0
+            url,
+            headers={"Origin": self.base_url},
+            compress=15 if self.deflate else 0,
+            max_msg_size=0,
         )
         try:
             async with asyncio.timeout(timeout):
