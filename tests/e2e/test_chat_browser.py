@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.browser import log_in, watch_errors
+from tests.e2e.browser import TIMEOUT_MS, log_in, watch_errors
 
 pytestmark = pytest.mark.e2e
 
@@ -43,7 +43,7 @@ def wait_online(page: Page, *names: str) -> None:
 def send(page: Page, text: str) -> None:
     page.fill("#composer-text", text)
     page.press("#composer-text", "Enter")
-    expect(message(page, text)).to_be_visible()
+    expect(message(page, text)).to_be_visible(timeout=TIMEOUT_MS)
 
 
 def message(page: Page, text: str):
