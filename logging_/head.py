@@ -89,12 +89,17 @@ class HeadFile:
 
     def _open(self) -> int:
         if self._fd is not None:
-            try:
-                same = os.stat(self.path).st_ino == os.fstat(self._fd).st_ino
-            except FileNotFoundError:
-                same = False
-            if same:
+            if still_at(self.path, self._fd):
                 return self._fd
             self.close()  # deleted or replaced by hand: write where verify will look
         self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, _FILE_MODE)
         return self._fd
+
+
+def still_at(path: str, fd: int) -> bool:
+    """Whether the open descriptor `fd` is still the file at `path` (not rotated, replaced
+    or deleted by another process or by hand)."""
+    try:
+        return os.stat(path).st_ino == os.fstat(fd).st_ino
+    except FileNotFoundError:
+        return False

@@ -28,7 +28,7 @@ import time
 from collections.abc import Iterator
 
 from logging_.chain import CHAIN_TAIL, HEADER_BYTES, RawRow, RowEncoder, rotation_row
-from logging_.head import HeadFile, head_name
+from logging_.head import HeadFile, head_name, still_at
 from logging_.snapshot import trail_names
 
 __all__ = ["TrailFile", "trail_names"]
@@ -121,11 +121,7 @@ class TrailFile:
 
     def _current_fd(self) -> int:
         if self._fd is not None:
-            try:
-                same = os.stat(self.path).st_ino == os.fstat(self._fd).st_ino
-            except FileNotFoundError:
-                same = False
-            if same:
+            if still_at(self.path, self._fd):
                 return self._fd
             os.close(self._fd)
         self._fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, _FILE_MODE)

@@ -25,6 +25,20 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def connect_from(address: str, port: int) -> socket.socket:
+    """A TCP connection to 127.0.0.1:`port` from the loopback source address `address`
+    (127.0.0.0/8 is all this machine: each address stands for another client)."""
+    sock = socket.socket()
+    try:
+        sock.bind((address, 0))
+        sock.settimeout(5)
+        sock.connect(("127.0.0.1", port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 class LiveServer:
     """Start, reach and stop one PiChat server process with its own storage.
 

@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from security.https_server import redirect_response, require_green_context
-from tests.live_server import ROOT, free_port
+from tests.live_server import ROOT, connect_from, free_port
 
 MODES = ["eventlet", "gevent"]
 START_SECONDS = 20.0  # a server that has not bound its port by then has failed
@@ -158,19 +158,6 @@ def echo(url: str, verify: Path | bool) -> object:
         return client.call("echo", {"text": "hola"}, timeout=5)
     finally:
         client.disconnect()
-
-
-def connect_from(address: str, port: int) -> socket.socket:
-    """A connection to 127.0.0.1:`port` from the loopback source address `address`."""
-    sock = socket.socket()
-    try:
-        sock.bind((address, 0))
-        sock.settimeout(5)
-        sock.connect(("127.0.0.1", port))
-    except OSError:
-        sock.close()
-        raise
-    return sock
 
 
 def read_until_closed(sock: socket.socket) -> bytes:

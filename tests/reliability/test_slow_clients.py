@@ -20,7 +20,7 @@ import socketio
 import websocket
 
 from security.connection_limit import PerAddressLimit
-from tests.live_server import LiveServer
+from tests.live_server import LiveServer, connect_from
 
 HEADER_TIMEOUT = 1.0
 PER_ADDRESS = 20
@@ -39,19 +39,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
                       MAX_CONNECTIONS_PER_IP=str(PER_ADDRESS), **CEILING_ENV).start()
     yield live
     live.stop()
-
-
-def connect_from(address: str, port: int) -> socket.socket:
-    """A TCP connection to the server whose source address is `address`."""
-    sock = socket.socket()
-    try:
-        sock.bind((address, 0))
-        sock.settimeout(5)
-        sock.connect(("127.0.0.1", port))
-    except BaseException:
-        sock.close()
-        raise
-    return sock
 
 
 def open_from(address: str, port: int, count: int) -> list[socket.socket]:
