@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SOCKETIO_CLIENT_VERSION := 4.8.4
 
-.PHONY: run serve test lint audit bench vendor clean
+.PHONY: run serve test lint audit fuzz bench vendor clean
 
 $(VENV)/.runtime: requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "PiChat necesita Python 3.11 o posterior")'
@@ -36,6 +36,11 @@ lint: $(VENV)/.dev
 # Production on this machine, with nothing configured: HTTPS on :8080 from a local CA.
 serve: $(VENV)/.runtime
 	PICHAT_ENV=production $(PY) app.py
+
+# The Hypothesis fuzz of every event and route, 20 times longer than in `make test` and
+# with a new random seed each run.
+fuzz: $(VENV)/.dev
+	PICHAT_FUZZ_EXAMPLES=20 $(PY) -m pytest -q tests/reliability/test_fuzz.py
 
 # pip-audit checks the pinned requirements against PyPI's advisory data. Where that data
 # cannot be reached (an offline LAN), it skips every package: say so plainly, never "clean".

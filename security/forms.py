@@ -1,11 +1,27 @@
 """Server-side forms (Flask-WTF adds the CSRF field)."""
 
+from flask import request
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 
-class LoginForm(FlaskForm):
+class PageForm(FlaskForm):
+    """A form posted by a page: read from the form body only, never from a JSON body.
+
+    Flask-WTF would also read JSON, whose values need not be text (`{"password": true}`
+    made the length check raise, a 500); a page never sends it.
+    """
+
+    class Meta(FlaskForm.Meta):
+        def wrap_formdata(self, form: FlaskForm, formdata: object) -> object:
+            """The posted form fields, or None (an unsubmitted or JSON request)."""
+            if request.is_json:
+                return None
+            return super().wrap_formdata(form, formdata)
+
+
+class LoginForm(PageForm):
     """Username and password; the lengths cap what reaches Argon2 and the audit log."""
 
     username = StringField(
@@ -16,7 +32,7 @@ class LoginForm(FlaskForm):
     )
 
 
-class SetupForm(FlaskForm):
+class SetupForm(PageForm):
     """The first administrator: name and password twice; the one-time token rides along."""
 
     token = HiddenField()

@@ -173,3 +173,9 @@ def test_ten_wrong_passwords_at_the_same_instant_count_ten_and_lock(app, login, 
     with app.app_context():
         assert find_user("cliente").lock_remaining() > 14 * 60
     assert [row["event"] for row in read_audit(app)].count("account_locked") >= 1
+
+
+@pytest.mark.parametrize("body", [{"username": "admin", "password": True}, [1, 2], 42])
+def test_a_json_body_at_the_login_form_is_refused_not_a_500(client, body):
+    answer = client.post("/login", json=body)
+    assert answer.status_code == 400
