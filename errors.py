@@ -20,10 +20,6 @@ class Refusal(Exception):
         self.code = code
         self.message = message
 
-    def as_json(self) -> dict[str, str]:
-        """The body every edge sends: ``{"error": code, "message": text}``."""
-        return {"error": self.code, "message": self.message}
-
 
 def bad_request(message: str) -> Refusal:
     """The most common refusal: malformed input (400, ``bad_request``)."""
