@@ -290,6 +290,12 @@ class Config:
         self.MAX_ROOMS_PER_USER = env_int("MAX_ROOMS_PER_USER", 20, minimum=1)
         # Sockets one account may hold (tabs, phones): each has its own event budget.
         self.MAX_SOCKETS_PER_USER = env_int("MAX_SOCKETS_PER_USER", 20, minimum=1)
+        # An account with no socket for this long leaves its ephemeral rooms (they live only
+        # in memory or Redis, so someone who never comes back must not hold them open).
+        self.ROOM_AWAY_MINUTES = env_int("ROOM_AWAY_MINUTES", 60, minimum=1)
+        # Presence changes within this window go out as one broadcast: a connect storm of N
+        # sockets then costs a few lists to everyone, not N (0: each change at once).
+        self.PRESENCE_BATCH_SECONDS = 0.25
 
     def _files(self) -> None:
         # Bounds one upload's disk use and the time a scan of it takes.
@@ -385,6 +391,8 @@ class TestingConfig(DevelopmentConfig):
         # In-process tests drive sockets through Flask-SocketIO's test client, unpatched.
         self.ASYNC_MODE = "threading"
         self.NAS_BACKGROUND_SCAN = False
+        # The test client reads what was emitted right after each call.
+        self.PRESENCE_BATCH_SECONDS = 0.0
 
 
 class ProductionConfig(Config):

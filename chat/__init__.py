@@ -11,6 +11,8 @@ from flask import Flask
 
 # The group chat every connected user is in; reserved, so no room can take the code.
 LOBBY = "lobby"
+# Direct messages' room names: "dm:<a>:<b>", the two usernames sorted.
+DM_PREFIX = "dm:"
 # Administrators' sockets also join this room: infected-file alerts go only here.
 ADMINS = "admins"
 
@@ -35,6 +37,8 @@ def init_app(app: Flask) -> None:
                                     app.config["RATELIMIT_STORAGE_URI"]),
         max_rooms_per_user=app.config["MAX_ROOMS_PER_USER"],
         max_sockets_per_user=app.config["MAX_SOCKETS_PER_USER"],
+        away_seconds=app.config["ROOM_AWAY_MINUTES"] * 60,
+        presence_batch_seconds=app.config["PRESENCE_BATCH_SECONDS"],
     )
     app.extensions["chat"] = state
     # Blinker keeps only a weak reference: app.extensions holds the strong one.

@@ -2,31 +2,23 @@
 
 from __future__ import annotations
 
+import time
 import uuid
+from contextlib import suppress
+from functools import partial
 from typing import Any
 
-from flask import request
+from flask import current_app, request
 from flask_login import current_user
-from flask_socketio import ConnectionRefusedError, SocketIO, close_room, emit, join_room, leave_room
+from flask_socketio import ConnectionRefusedError, SocketIO, emit, join_room
 
-from chat import ADMINS, LOBBY, rooms, validation
+from chat import ADMINS, DM_PREFIX, LOBBY, account_rooms, rooms, validation
+from chat.account_rooms import socket_room, user_room
 from chat.acks import chat_state, client_event, on_unexpected_error
-from chat.models import ChatRoom
 from chat.state import Connection
 from errors import Refusal, bad_request
 from logging_ import audit
 from security.accounts import find_user
-
-
-def socket_room(code: str) -> str:
-    """The Socket.IO room of a chat room (prefixed, so no code can name a sid's own room)."""
-    return code if code == LOBBY else f"room:{code}"
-
-
-def user_room(username: str) -> str:
-    """The Socket.IO room every socket of one user is in (direct messages arrive here)."""
-    return f"user:{username}"
-
 
 # python-socketio answers a refused connect but keeps its Engine.IO session (and socket) open,
 # answering pings. The session is closed once the refusal has left for the client (a polling
@@ -59,16 +51,15 @@ def _close_refused_session(server: Any, eio_sid: str, sid: str, namespace: str) 
 
 
 def on_connect(auth: object = None) -> None:
-    """Accept only a logged-in, active user with a current session token."""
+    """Accept only a logged-in, active user with a current session token, within the
+    account's socket cap; the socket enters the account's rooms and gets `rooms`."""
     if not current_user.is_authenticated:
         audit("socket_refused", target="socket", outcome="unauthenticated")
         raise refusal("Inicie sesión para usar el chat.")
     state = chat_state()
     username = current_user.username
-    came_online = state.membership.join(LOBBY, request.sid, username)
-    # Counted after joining (atomic in either backend): connects racing past the cap undo.
-    if len(state.membership.sids(username)) > state.max_sockets_per_user:
-        state.membership.leave(LOBBY, request.sid, username)
+    sockets = state.membership.connect(request.sid, username, state.max_sockets_per_user)
+    if not sockets:
         audit("socket_refused", target="socket", outcome="too_many_sockets")
         raise refusal(f"Ya tiene {state.max_sockets_per_user} conexiones abiertas; "
                       "cierre alguna pestaña o dispositivo.")
@@ -77,51 +68,26 @@ def on_connect(auth: object = None) -> None:
     if current_user.is_admin:
         join_room(ADMINS)
     state.attach(request.sid, username)
-    state.keep_alive()
-    if came_online:
-        _broadcast_presence()
+    state.start_housekeeping(partial(account_rooms.housekeeping, current_app._get_current_object()))
+    account_rooms.seat(request.sid, username)
+    if sockets == 1:
+        state.presence_changed()
     else:
         emit("presence", {"online": state.membership.online()})
 
 
 def on_disconnect(*_reason: object) -> None:
-    """A disconnect counts as leaving every room; presence follows."""
+    """The account stays in its rooms (ROOM_AWAY_MINUTES for ephemeral ones); presence follows."""
     state = chat_state()
     connection = state.detach(request.sid)
-    if connection is None:
-        return
-    for code in state.membership.rooms_of(connection.sid) - {LOBBY}:
-        _leave(connection, code)
-    if state.membership.leave(LOBBY, connection.sid, connection.username):
-        _broadcast_presence()
-
-
-def _broadcast_presence() -> None:
-    emit("presence", {"online": chat_state().membership.online()}, broadcast=True)
-
-
-def _enter(connection: Connection, room: ChatRoom) -> list[str]:
-    """Put the socket in the room, tell the others, and return the members."""
-    state = chat_state()
-    membership = state.membership
-    state.stored_rooms[room.code] = room.id if room.persistent else None
-    join_room(socket_room(room.code))
-    if membership.join(room.code, connection.sid, connection.username):
-        event = {"room": room.code, "user": connection.username, "ts": rooms.timestamp()}
-        emit("user_joined", event, to=socket_room(room.code), skip_sid=connection.sid)
-    return membership.members(room.code)
-
-
-def _leave(connection: Connection, code: str) -> None:
-    """Forget the socket in the room; the others hear it when the user's last socket goes."""
-    if chat_state().membership.leave(code, connection.sid, connection.username):
-        event = {"room": code, "user": connection.username, "ts": rooms.timestamp()}
-        emit("user_left", event, to=socket_room(code), skip_sid=connection.sid)
-    audit("room_left", target=code, user=connection.username)
+    if connection is not None and state.membership.disconnect(
+        connection.sid, connection.username, time.time()
+    ):
+        state.presence_changed()
 
 
 def _require_member(connection: Connection, code: str) -> None:
-    if code != LOBBY and not chat_state().membership.is_member(code, connection.sid):
+    if code != LOBBY and not chat_state().in_room(connection.sid, socket_room(code)):
         raise Refusal(403, "forbidden", "No está en esa sala.")
 
 
@@ -145,10 +111,12 @@ def create_room(connection: Connection, payload: object) -> dict[str, Any]:
     """create_room {code, password, persistent?} -> {room, members}; the creator is in."""
     code, password, persistent = validation.new_room(payload)
     _spend_room_attempt(connection)
+    with suppress(Refusal):
+        account_rooms.find(code)  # frees the code of a left-over room
     quota = chat_state().max_rooms_per_user
     room = rooms.create_room(code, password, persistent, connection.username, quota)
     audit("room_created", target=code, detail="persistent" if persistent else "ephemeral")
-    return {"room": code, "members": _enter(connection, room)}
+    return {"room": code, "members": account_rooms.join(room, connection.username, connection.sid)}
 
 
 @client_event
@@ -157,25 +125,24 @@ def join_room_event(connection: Connection, payload: object) -> dict[str, Any]:
     code, password = validation.credentials(payload)
     try:
         _spend_room_attempt(connection)
-        room = rooms.find_room(code)
+        room = account_rooms.find(code)
         rooms.check_password(room, connection.username, password)
     except Refusal as exc:
         audit("room_join_failed", target=code, outcome=exc.code)
         raise
-    members = _enter(connection, room)
+    members = account_rooms.join(room, connection.username, connection.sid)
     audit("room_joined", target=code)
     return {"room": code, "members": members, "history": rooms.history(room)}
 
 
 @client_event
 def leave_room_event(connection: Connection, payload: object) -> None:
-    """leave_room {room} -> {}; the lobby cannot be left."""
+    """leave_room {room} -> {}: for every socket of the account; the lobby cannot be left."""
     code = validation.room_ref(payload)
     if code == LOBBY:
         raise bad_request("No se puede salir de la sala general.")
     _require_member(connection, code)
-    leave_room(socket_room(code))
-    _leave(connection, code)
+    account_rooms.leave(account_rooms.find(code), connection.username)
 
 
 @client_event
@@ -184,11 +151,9 @@ def close_room_event(connection: Connection, payload: object) -> None:
     code = validation.room_ref(payload)
     if code == LOBBY:
         raise Refusal(403, "forbidden", "La sala general no se puede cerrar.")
-    rooms.close_room(rooms.find_room(code), connection.username, current_user.is_admin)
-    emit("room_closed", {"room": code, "ts": rooms.timestamp()}, to=socket_room(code))
-    close_room(socket_room(code))
-    chat_state().membership.close(code)
-    chat_state().stored_rooms.pop(code, None)
+    room = account_rooms.find(code)
+    rooms.close_room(room, connection.username, current_user.is_admin)
+    account_rooms.close(code)
     audit("room_closed", target=code)
 
 
@@ -213,7 +178,7 @@ def send_direct(connection: Connection, payload: object) -> dict[str, Any]:
     if recipient is None or not recipient.active:
         raise Refusal(404, "not_found", "No existe ese usuario.")
     pair = sorted((connection.username, recipient.username))
-    message = _new_message("dm:" + ":".join(pair), connection.username, text)
+    message = _new_message(DM_PREFIX + ":".join(pair), connection.username, text)
     emit("message", message, to=[user_room(name) for name in pair])
     audit("direct_message", target=recipient.username)
     return {"id": message["id"]}
@@ -221,12 +186,21 @@ def send_direct(connection: Connection, payload: object) -> dict[str, Any]:
 
 @client_event
 def typing(connection: Connection, payload: object) -> None:
-    """typing {room} -> {}; the others hear it at most once per user and room every 2 s."""
-    code = validation.room_ref(payload)
-    _require_member(connection, code)
+    """typing {room} -> {}: to the room, or for "dm:<a>:<b>" to the other person; the others
+    hear it at most once per user and conversation every 2 s."""
+    ref = validation.typing_ref(payload)
+    if isinstance(ref, tuple):
+        if connection.username not in ref:
+            raise Refusal(403, "forbidden", "Esa conversación no es suya.")
+        code = DM_PREFIX + ":".join(sorted(ref))
+        to_room = user_room(ref[1] if ref[0] == connection.username else ref[0])
+    else:
+        code = ref
+        _require_member(connection, code)
+        to_room = socket_room(code)
     if chat_state().typing.ready((connection.username, code)):
-        event = {"room": code, "user": connection.username}
-        emit("typing", event, to=socket_room(code), skip_sid=connection.sid)
+        emit("typing", {"room": code, "user": connection.username}, to=to_room,
+             skip_sid=connection.sid)
 
 
 @client_event

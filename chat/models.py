@@ -1,7 +1,7 @@
 """The room registry in the database: rooms, persistent rooms' messages, join failures.
 
-Only persistent rooms' messages are ever written here; the lobby, ephemeral rooms and
-direct messages have no table.
+Only persistent rooms' messages and memberships are ever written here; the lobby, ephemeral
+rooms and direct messages have no table.
 """
 
 from __future__ import annotations
@@ -53,3 +53,15 @@ class RoomJoinFailures(db.Model):
     failures: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     window_start: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class RoomMember(db.Model):
+    """An account's membership of a persistent room: it stays until the account leaves."""
+
+    __tablename__ = "chat_members"
+
+    room_id: Mapped[int] = mapped_column(ForeignKey("chat_rooms.id"), primary_key=True)
+    username: Mapped[str] = mapped_column(String(32), primary_key=True, index=True)
+    joined_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, default=utcnow
+    )

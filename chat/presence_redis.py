@@ -1,10 +1,12 @@
 """Membership in Redis, shared by every process behind the load balancer.
 
-Keys (under a prefix): ``room:<code>`` hash sid -> username; ``sid:<sid>`` set of the
-socket's rooms; ``host:<id>`` set of the sockets a process holds; ``alive:<id>`` a key
-that expires unless its process beats; ``hosts`` the process ids. A process that dies
-without saying goodbye (crash, SIGKILL, even SIGTERM: no disconnect handler runs) would
-otherwise stay "online" forever; the next beat of any live process drops its sockets.
+Keys (under a prefix): ``sockets:<user>`` the account's sids; ``online`` the accounts with a
+socket; ``away`` sorted set account -> when its last socket went; ``room:<code>`` a room's
+member accounts; ``rooms:<user>`` an account's rooms; ``host:<id>`` hash sid -> account of
+the sockets a process holds; ``alive:<id>`` a key that expires unless its process beats;
+``hosts`` the process ids. A process that dies without saying goodbye (crash, SIGKILL, even
+SIGTERM: no disconnect handler runs) would otherwise keep its accounts "online" forever; the
+next beat of any live process drops its sockets.
 """
 
 from __future__ import annotations
@@ -23,43 +25,55 @@ log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 10.0
 HOST_TTL_SECONDS = 30
 
-# Each script reads and writes in one step, so two processes cannot interleave a join
-# and a leave and leave the member list wrong.
-_JOIN = """
-if redis.call('SADD', KEYS[2], ARGV[2]) == 0 then return 0 end
-redis.call('SADD', KEYS[3], ARGV[1])
-local names = redis.call('HVALS', KEYS[1])
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
-for _, name in ipairs(names) do if name == ARGV[3] then return 0 end end
-return 1
+# Each script reads and writes in one step: two processes cannot interleave a connect and a
+# disconnect, and sockets racing past the cap are refused, not counted.
+# KEYS: sockets:<user>, host:<id>, online, away. ARGV: sid, user, cap.
+_CONNECT = """
+if redis.call('SCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
+redis.call('SADD', KEYS[1], ARGV[1])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+redis.call('SADD', KEYS[3], ARGV[2])
+redis.call('ZREM', KEYS[4], ARGV[2])
+return redis.call('SCARD', KEYS[1])
 """
-_LEAVE = """
-if redis.call('SREM', KEYS[2], ARGV[2]) == 0 then return 0 end
-if redis.call('SCARD', KEYS[2]) == 0 then redis.call('SREM', KEYS[3], ARGV[1]) end
+# The socket is gone: if it was the account's last, the account is offline and away.
+# KEYS: host:<id>, sockets:<user>, online, away. ARGV: sid, user, now.
+_DISCONNECT = """
 redis.call('HDEL', KEYS[1], ARGV[1])
-for _, name in ipairs(redis.call('HVALS', KEYS[1])) do if name == ARGV[3] then return 0 end end
+if redis.call('SREM', KEYS[2], ARGV[1]) == 0 then return 0 end
+if redis.call('SCARD', KEYS[2]) > 0 then return 0 end
+redis.call('SREM', KEYS[3], ARGV[2])
+redis.call('ZADD', KEYS[4], ARGV[3], ARGV[2])
 return 1
 """
+# KEYS: room:<code>. ARGV: prefix, code.
 _CLOSE = """
-for _, sid in ipairs(redis.call('HKEYS', KEYS[1])) do
-  redis.call('SREM', ARGV[1] .. sid, ARGV[2])
+for _, name in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  redis.call('SREM', ARGV[1] .. 'rooms:' .. name, ARGV[2])
 end
 return redis.call('DEL', KEYS[1])
 """
-# KEYS: alive:<id>, host:<id>, hosts. ARGV: prefix, id. Does nothing if the host beat.
+# KEYS: away. ARGV: before.
+_TAKE_AWAY = """
+local names = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1])
+for _, name in ipairs(names) do redis.call('ZREM', KEYS[1], name) end
+return names
+"""
+# KEYS: alive:<id>, host:<id>, hosts, online, away. ARGV: prefix, id, now.
+# Does nothing if the host beat.
 _PURGE = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-local sids = redis.call('SMEMBERS', KEYS[2])
-for _, sid in ipairs(sids) do
-  local rooms_key = ARGV[1] .. 'sid:' .. sid
-  for _, room in ipairs(redis.call('SMEMBERS', rooms_key)) do
-    redis.call('HDEL', ARGV[1] .. 'room:' .. room, sid)
+local pairs_ = redis.call('HGETALL', KEYS[2])
+for i = 1, #pairs_, 2 do
+  local sockets = ARGV[1] .. 'sockets:' .. pairs_[i + 1]
+  if redis.call('SREM', sockets, pairs_[i]) == 1 and redis.call('SCARD', sockets) == 0 then
+    redis.call('SREM', KEYS[4], pairs_[i + 1])
+    redis.call('ZADD', KEYS[5], ARGV[3], pairs_[i + 1])
   end
-  redis.call('DEL', rooms_key)
 end
 redis.call('DEL', KEYS[2])
 redis.call('SREM', KEYS[3], ARGV[2])
-return #sids
+return #pairs_ / 2
 """
 
 
@@ -72,40 +86,67 @@ class RedisMembership(Membership):
         self.redis = redis.Redis.from_url(url, decode_responses=True)
         self.prefix = prefix
         self.host_id = uuid.uuid4().hex
-        self._join = self.redis.register_script(_JOIN)
-        self._leave = self.redis.register_script(_LEAVE)
+        self._connect = self.redis.register_script(_CONNECT)
+        self._disconnect = self.redis.register_script(_DISCONNECT)
         self._close = self.redis.register_script(_CLOSE)
+        self._take_away = self.redis.register_script(_TAKE_AWAY)
         self._purge = self.redis.register_script(_PURGE)
 
-    def _keys(self, room: str, sid: str) -> list[str]:
-        p = self.prefix
-        return [f"{p}room:{room}", f"{p}sid:{sid}", f"{p}host:{self.host_id}"]
+    def _key(self, *parts: str) -> str:
+        return self.prefix + ":".join(parts)
 
-    def join(self, room: str, sid: str, username: str) -> bool:
-        return bool(self._join(keys=self._keys(room, sid), args=[sid, room, username]))
+    def connect(self, sid: str, username: str, cap: int) -> int:
+        keys = [self._key("sockets", username), self._key("host", self.host_id),
+                self._key("online"), self._key("away")]
+        return int(self._connect(keys=keys, args=[sid, username, cap]))
 
-    def leave(self, room: str, sid: str, username: str) -> bool:
-        return bool(self._leave(keys=self._keys(room, sid), args=[sid, room, username]))
+    def disconnect(self, sid: str, username: str, now: float) -> bool:
+        keys = [self._key("host", self.host_id), self._key("sockets", username),
+                self._key("online"), self._key("away")]
+        return bool(self._disconnect(keys=keys, args=[sid, username, now]))
 
-    def rooms_of(self, sid: str) -> set[str]:
-        return set(self.redis.smembers(f"{self.prefix}sid:{sid}"))
+    def sids(self, username: str) -> list[str]:
+        return list(self.redis.smembers(self._key("sockets", username)))
 
-    def sockets(self, room: str) -> dict[str, str]:
-        return self.redis.hgetall(f"{self.prefix}room:{room}")
+    def online(self) -> list[str]:
+        return sorted(self.redis.smembers(self._key("online")))
+
+    def join(self, room: str, username: str) -> bool:
+        return self._both("sadd", room, username)
+
+    def leave(self, room: str, username: str) -> bool:
+        return self._both("srem", room, username)
+
+    def _both(self, command: str, room: str, username: str) -> bool:
+        """Add to or remove from the room's members and the account's rooms, in one go."""
+        with self.redis.pipeline() as pipe:
+            getattr(pipe, command)(self._key("room", room), username)
+            getattr(pipe, command)(self._key("rooms", username), room)
+            changed, _ = pipe.execute()
+        return bool(changed)
+
+    def members(self, room: str) -> list[str]:
+        return sorted(self.redis.smembers(self._key("room", room)))
+
+    def rooms_of(self, username: str) -> set[str]:
+        return set(self.redis.smembers(self._key("rooms", username)))
 
     def close(self, room: str) -> None:
-        self._close(keys=[f"{self.prefix}room:{room}"], args=[f"{self.prefix}sid:", room])
+        self._close(keys=[self._key("room", room)], args=[self.prefix, room])
 
-    def beat(self) -> bool:
+    def take_away(self, before: float) -> list[str]:
+        return list(self._take_away(keys=[self._key("away")], args=[before]))
+
+    def beat(self, now: float) -> bool:
         """Mark this process alive, then drop the sockets of processes that stopped beating."""
-        p = self.prefix
         try:
-            self.redis.set(f"{p}alive:{self.host_id}", 1, ex=HOST_TTL_SECONDS)
-            self.redis.sadd(f"{p}hosts", self.host_id)
+            self.redis.set(self._key("alive", self.host_id), 1, ex=HOST_TTL_SECONDS)
+            self.redis.sadd(self._key("hosts"), self.host_id)
             purged = 0
-            for host in self.redis.smembers(f"{p}hosts"):
-                keys = [f"{p}alive:{host}", f"{p}host:{host}", f"{p}hosts"]
-                purged += self._purge(keys=keys, args=[p, host])
+            for host in self.redis.smembers(self._key("hosts")):
+                keys = [self._key("alive", host), self._key("host", host), self._key("hosts"),
+                        self._key("online"), self._key("away")]
+                purged += self._purge(keys=keys, args=[self.prefix, host, now])
         except redis.RedisError as exc:
             # Members and messages fail loudly on their own; the beat just tries again.
             log.warning("chat presence heartbeat failed: %s", type(exc).__name__)

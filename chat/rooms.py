@@ -11,7 +11,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from chat import LOBBY
-from chat.models import ChatMessage, ChatRoom, RoomJoinFailures
+from chat.models import ChatMessage, ChatRoom, RoomJoinFailures, RoomMember
 from errors import Refusal
 from extensions import db
 from security.clock import as_utc, utcnow
@@ -44,6 +44,13 @@ def find_room(code: str) -> ChatRoom:
     if room is None:
         raise Refusal(404, "not_found", "No existe una sala con ese código.")
     return room
+
+
+def rooms_by_code(codes: set[str]) -> list[ChatRoom]:
+    """The rooms with these codes that exist."""
+    if not codes:
+        return []
+    return list(db.session.scalars(db.select(ChatRoom).where(ChatRoom.code.in_(codes))))
 
 
 def all_rooms() -> list[ChatRoom]:
@@ -141,13 +148,19 @@ def _update_failures(room_id: int, username: str, values: dict[str, object]) -> 
 
 
 def close_room(room: ChatRoom, username: str, is_admin: bool) -> None:
-    """Delete the room, its history and its lockouts; only its creator or an administrator."""
+    """Delete the room, its history, members and lockouts; only its creator or an admin."""
     if not is_admin and room.created_by != username:
         raise Refusal(
             403, "forbidden", "Solo quien creó la sala o un administrador puede cerrarla."
         )
+    delete_room(room)
+
+
+def delete_room(room: ChatRoom) -> None:
+    """Delete the room with everything kept about it (also an ephemeral room left empty)."""
     db.session.execute(db.delete(ChatMessage).where(ChatMessage.room_id == room.id))
     db.session.execute(db.delete(RoomJoinFailures).where(RoomJoinFailures.room_id == room.id))
+    db.session.execute(db.delete(RoomMember).where(RoomMember.room_id == room.id))
     db.session.delete(room)
     db.session.commit()
 
@@ -166,6 +179,8 @@ def save_message(room_id: int, message: dict[str, str]) -> None:
 
 def history(room: ChatRoom) -> list[dict[str, str]]:
     """The last HISTORY_LIMIT messages of a room, oldest first (ephemeral rooms have none)."""
+    if not room.persistent:
+        return []
     query = (
         db.select(ChatMessage)
         .where(ChatMessage.room_id == room.id)

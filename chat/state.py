@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import Flask
@@ -12,6 +14,8 @@ from socketio import Server
 from chat.presence import Membership
 from chat.presence_redis import HEARTBEAT_SECONDS
 from chat.throttle import AccountBudget, Clock, Cooldown, FloodDetector, TokenBucket
+
+log = logging.getLogger(__name__)
 
 # A client refused this many times within the window is a script, not a person: it is
 # disconnected so it stops costing the event loop a refusal per frame.
@@ -44,6 +48,8 @@ class ChatState:
         room_attempts: AccountBudget,
         max_rooms_per_user: int,
         max_sockets_per_user: int,
+        away_seconds: float,
+        presence_batch_seconds: float,
         clock: Clock = time.monotonic,
     ) -> None:
         self.membership = membership
@@ -52,6 +58,8 @@ class ChatState:
         self.max_rooms_per_user = max_rooms_per_user
         # Every socket has its own event budget: the cap keeps one account's total bounded.
         self.max_sockets_per_user = max_sockets_per_user
+        self.away_seconds = away_seconds
+        self.presence_batch_seconds = presence_batch_seconds
         self.server = server
         self.events_per_second = events_per_second
         self.events_burst = events_burst
@@ -62,7 +70,8 @@ class ChatState:
         # so sending a message needs no database read to know whether to keep it.
         self.stored_rooms: dict[str, int | None] = {}
         self._lock = threading.Lock()
-        self._beating = False
+        self._housekeeping = False
+        self._presence_due = False
 
     def now(self) -> float:
         """The throttles' time in seconds (replace `clock` to drive it in tests)."""
@@ -91,18 +100,49 @@ class ChatState:
         with self._lock:
             return self._connections.get(sid)
 
-    def keep_alive(self) -> None:
-        """Start, once, the shared backend's heartbeat (nothing to do in memory)."""
-        with self._lock:
-            if self._beating or not self.membership.shared:
-                return
-            self._beating = True
-        self.server.start_background_task(self._beat_forever)
+    def in_room(self, sid: str, room: str) -> bool:
+        """Whether this process's socket `sid` is in the Socket.IO room `room`.
 
-    def _beat_forever(self) -> None:
+        Read from python-socketio's room table (room -> bidict of sids), an O(1) lookup: its
+        public ``rooms(sid)`` walks every room, one per connected user.
+        """
+        return sid in self.server.manager.rooms.get("/", {}).get(room, ())
+
+    def presence_changed(self) -> None:
+        """Broadcast the online list, once per PRESENCE_BATCH_SECONDS however many changed."""
+        if self.presence_batch_seconds <= 0:
+            self._publish_presence()
+            return
+        with self._lock:
+            if self._presence_due:
+                return
+            self._presence_due = True
+        self.server.start_background_task(self._publish_presence_later)
+
+    def _publish_presence_later(self) -> None:
+        self.server.sleep(self.presence_batch_seconds)
+        with self._lock:
+            self._presence_due = False
+        self._publish_presence()
+
+    def _publish_presence(self) -> None:
+        self.server.emit("presence", {"online": self.membership.online()})
+
+    def start_housekeeping(self, task: Callable[[], None]) -> None:
+        """Run `task` now and every HEARTBEAT_SECONDS (started once per app); a failed run
+        (Redis down, say) is logged and the next one comes as usual."""
+        with self._lock:
+            if self._housekeeping:
+                return
+            self._housekeeping = True
+        self.server.start_background_task(self._housekeep_forever, task)
+
+    def _housekeep_forever(self, task: Callable[[], None]) -> None:
         while True:
-            if self.membership.beat():
-                self.server.emit("presence", {"online": self.membership.online()})
+            try:
+                task()
+            except Exception:
+                log.exception("chat housekeeping failed")
             self.server.sleep(HEARTBEAT_SECONDS)
 
     def has_sockets(self, app: Flask, username: str, **_: object) -> bool:

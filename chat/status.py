@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from flask import current_app
 
+from chat.account_rooms import members_of
 from chat.rooms import all_rooms
 
 
 def chat_status() -> dict[str, object]:
     """Online usernames and every room with its member count, for the current app."""
-    membership = current_app.extensions["chat"].membership
     rooms = [
-        {"room": room.code, "members": len(membership.members(room.code)),
-         "persistent": room.persistent}
+        {"room": room.code, "members": len(members_of(room)), "persistent": room.persistent}
         for room in all_rooms()
     ]
-    return {"online": membership.online(), "rooms": rooms}
+    return {"online": current_app.extensions["chat"].membership.online(), "rooms": rooms}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chat import LOBBY
+from chat import DM_PREFIX, LOBBY
 from errors import Refusal, bad_request
 from sanitization.names import clean_room_code, clean_username
 from sanitization.text import clean_message_text
@@ -73,6 +73,15 @@ def credentials(payload: object) -> tuple[str, str]:
 def room_ref(payload: object) -> str:
     """{room} of leave_room, typing, close_room -> "lobby" or a valid room code."""
     return _room_name(parse(payload, {"room": Field(str)})["room"])
+
+
+def typing_ref(payload: object) -> str | tuple[str, str]:
+    """typing {room} -> a room name, or for "dm:<a>:<b>" the pair of usernames."""
+    room = parse(payload, {"room": Field(str)})["room"]
+    if isinstance(room, str) and room.startswith(DM_PREFIX):
+        first, _, second = room.removeprefix(DM_PREFIX).partition(":")
+        return clean_username(first), clean_username(second)
+    return _room_name(room)
 
 
 def room_message(payload: object) -> tuple[str, str]:

@@ -190,15 +190,6 @@ def test_leave_room_tells_members_and_ends_membership(users):
     assert ack(cliente, "send_message", {"room": "sala1", "text": "x"})["error"] == "forbidden"
 
 
-def test_disconnect_counts_as_leaving_the_room(users):
-    admin, cliente = users.connect("admin"), users.connect("cliente")
-    make_room(admin)
-    join(cliente)
-    drain(admin)
-    cliente.disconnect()
-    assert [(e["room"], e["user"]) for e in events(admin, "user_left")] == [("sala1", "cliente")]
-
-
 def test_close_room_by_creator_tells_members_and_frees_the_code(users):
     admin, cliente = users.connect("admin"), users.connect("cliente")
     make_room(admin)
@@ -323,6 +314,14 @@ def test_typing_reaches_the_others_once_per_two_seconds(users, clock):
     ack(admin, "typing", {"room": "lobby"})
     assert events(cliente, "typing") == [{"room": "lobby", "user": "admin"}] * 2
     assert events(admin, "typing") == []
+
+
+def test_typing_in_a_direct_conversation_reaches_only_the_other_person(users):
+    admin, cliente, usuario = (users.connect(name) for name in DEMO_USERS)
+    assert ack(cliente, "typing", {"room": "dm:admin:cliente"})["ok"]
+    assert events(admin, "typing") == [{"room": "dm:admin:cliente", "user": "cliente"}]
+    assert events(usuario, "typing") == []
+    assert ack(usuario, "typing", {"room": "dm:admin:cliente"})["error"] == "forbidden"
 
 
 # --- sessions end for sockets too -------------------------------------------------------
