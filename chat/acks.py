@@ -1,9 +1,9 @@
 """Every client event answers through its ack: the decorator that makes it so.
 
-`client_event` checks that the socket's session is still valid, spends one token of
-the connection's budget, passes the payload to the handler and turns a refusal into
-``{"ok": false, "error": code, "message": text}``. Anything unexpected reaches
-`on_unexpected_error` (registered as ``@socketio.on_error_default``).
+`client_event` checks that the socket's session is still valid (chat/event_gate.py has
+already spent one token of the connection's budget), passes the payload to the handler
+and turns a refusal into ``{"ok": false, "error": code, "message": text}``. Anything
+unexpected reaches `on_unexpected_error` (registered as ``@socketio.on_error_default``).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from flask_login import current_user
 
 from chat.state import ChatState, Connection
 from errors import Refusal
-from logging_ import audit
+from security.http_errors import database_busy
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +50,6 @@ def client_event(handler: Handler) -> Callable[..., Ack]:
         if connection is None or not _session_valid(state, connection):
             state.server.disconnect(request.sid)
             return failure("forbidden", "La sesión ha terminado; vuelva a iniciar sesión.")
-        if not connection.bucket.take():
-            return _refuse_rate(state, connection)
         # Exactly one argument is the contract; none or several is malformed.
         payload = args[0] if len(args) == 1 else _MISSING
         try:
@@ -76,22 +74,13 @@ def _session_valid(state: ChatState, connection: Connection) -> bool:
     return current_user.is_authenticated and current_user.username == connection.username
 
 
-def _refuse_rate(state: ChatState, connection: Connection) -> Ack:
-    if connection.flood.refused():
-        audit(
-            "rate_limited",
-            target="socket",
-            outcome="disconnected",
-            detail=f"flood: {connection.flood.limit} refused events in "
-            f"{connection.flood.window:g} s",
-        )
-        state.server.disconnect(connection.sid)
-    return failure("rate_limited", "Demasiados eventos; espere un momento.")
-
-
 def on_unexpected_error(exc: BaseException) -> Ack | bool:
     """Log a handler's unexpected failure (never its payload) and answer plainly."""
     event = request.event["message"] if hasattr(request, "event") else "?"
+    if database_busy(exc):
+        # A lock held elsewhere (a backup, a maintenance shell) passes: one line, no frames.
+        log.warning("chat event %r: database busy", event)
+        return failure("internal", "La base de datos está ocupada; inténtelo de nuevo.")
     # Type and frames only: an exception's message may quote the payload, i.e. chat text.
     frames = "".join(traceback.format_tb(exc.__traceback__))
     log.error("chat event %r failed with %s\n%s", event, type(exc).__name__, frames)

@@ -36,6 +36,9 @@ def init_app(app: Flask) -> None:
     )
     app.extensions["nas"] = state
     app.register_blueprint(routes.bp)
+    # Claimed before the reconcile: a process alone on the quarantine may sweep every
+    # upload a killed process left half-written (see quarantine.py).
+    state.quarantine.claim()
     with app.app_context():
         if schema_ready():
             reconcile_storage()

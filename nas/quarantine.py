@@ -3,16 +3,23 @@
 A file is written as ``<base>/<id>.part`` and renamed to ``<base>/<id>`` only when whole,
 so a crash or a failed upload never leaves something that looks complete. The client's
 filename never reaches the disk; ids are uuid4 hex, which cannot name anything outside base.
+
+A server process claims its quarantine at start (``claim``): a shared lock on the folder
+that the kernel drops when the process dies, however it dies. A process that starts alone
+on the folder knows nobody is mid-upload there, so its start-up reconcile removes every
+leftover of a killed process at once instead of waiting for them to age.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import os
 import re
 import time
 import uuid
+import weakref
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -64,6 +71,21 @@ class Quarantine:
         self.base_dir = os.path.abspath(os.fspath(base_dir))
         # 0o700: other local accounts must not read files that may be malware or private.
         os.makedirs(self.base_dir, mode=0o700, exist_ok=True)
+        self._alone_at_start = False
+
+    def claim(self) -> bool:
+        """Hold a shared claim on the folder for this object's life; True when no other
+        process held one, i.e. every upload left in the folder was cut off."""
+        fd = os.open(self.base_dir, os.O_RDONLY | os.O_DIRECTORY)
+        weakref.finalize(self, os.close, fd)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            self._alone_at_start = True
+        except BlockingIOError:
+            self._alone_at_start = False
+        # Blocks only while another process starting alone finishes its own claim.
+        fcntl.flock(fd, fcntl.LOCK_SH)
+        return self._alone_at_start
 
     def store(self, stream: BinaryIO, max_bytes: int, chunk_size: int = 64 * 1024) -> StoredBlob:
         """Stream ``stream`` to a new .part file, hashing it; nothing is left on failure."""
@@ -112,8 +134,13 @@ class Quarantine:
 
     def reconcile(self, known_ids: set[str],
                   min_age_seconds: float = RECONCILE_MIN_AGE_SECONDS) -> ReconcileReport:
-        """Remove stale .part files and unknown files; report known ids that have no file."""
-        cutoff = time.time() - min_age_seconds
+        """Remove stale .part files and unknown files; report known ids that have no file.
+
+        The first reconcile after a claim made alone treats every such file as stale whatever
+        its age: no upload can be in flight yet.
+        """
+        alone, self._alone_at_start = self._alone_at_start, False
+        cutoff = time.time() - (0.0 if alone else min_age_seconds)
         removed, present = [], set()
         with os.scandir(self.base_dir) as entries:
             for entry in entries:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, current_app, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from errors import Refusal
+from extensions import db
 from logging_ import audit
 
 log = logging.getLogger(__name__)
@@ -24,7 +27,10 @@ ERRORS = {
     415: ("unsupported_type", "Tipo de archivo no permitido."),
     429: ("rate_limited", "Demasiadas peticiones. Espere un momento y vuelva a intentarlo."),
     500: ("server_error", "Error interno del servidor. Inténtelo de nuevo más tarde."),
+    503: ("busy", "El servidor está ocupado. Inténtelo de nuevo en unos segundos."),
 }
+# SQLite's answers when another connection held the lock past the busy timeout.
+_SQLITE_BUSY_CODES = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 def wants_json() -> bool:
@@ -66,8 +72,30 @@ def _render_refusal(refusal: Refusal) -> Response:
 
 
 def _render_unexpected(error: Exception) -> Response:
+    if database_busy(getattr(error, "original_exception", None) or error):
+        return _render_database_busy()
     log.exception("Unhandled error on %s %s", request.method, request.path, exc_info=error)
     return error_response(500)
+
+
+def database_busy(error: BaseException) -> bool:
+    """Whether `error` is the database giving up on a lock another connection holds."""
+    if not isinstance(error, OperationalError):
+        return False
+    code = getattr(error.orig, "sqlite_errorcode", None)  # extended code: the low byte is primary
+    return code is not None and (code & 0xFF) in _SQLITE_BUSY_CODES
+
+
+def _render_database_busy() -> Response:
+    """A 503 for a database locked too long (by a backup, a maintenance shell, another
+    process): a condition that passes, not a bug, so one log line and no traceback."""
+    log.warning("Database busy on %s %s: answered 503", request.method, request.path)
+    db.session.rollback()
+    # The error page must not ask the locked database who is logged in.
+    g._login_user = current_app.login_manager.anonymous_user()
+    refusal = Refusal(503, "busy", "La base de datos está ocupada. "
+                                   "Inténtelo de nuevo en unos segundos.")
+    return _render_refusal(refusal)
 
 
 def init_app(app: Flask) -> None:
@@ -75,5 +103,6 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(Refusal, _render_refusal)
     app.register_error_handler(HTTPException, _render_http_error)
     app.register_error_handler(InternalServerError, _render_unexpected)
+    app.register_error_handler(OperationalError, _render_unexpected)
     if not app.debug:
         app.register_error_handler(Exception, _render_unexpected)
