@@ -19,7 +19,7 @@ ADMINS = "admins"
 
 def init_app(app: Flask) -> None:
     """Create the app's chat state, register the handlers and the session-end receiver."""
-    from chat import file_events, handlers, models  # noqa: F401  (models: tables for the metadata)
+    from chat import event_gate, file_events, handlers, models  # noqa: F401  (models: tables)
     from chat.presence import MemoryMembership
     from chat.presence_redis import RedisMembership
     from chat.state import ChatState
@@ -45,5 +45,6 @@ def init_app(app: Flask) -> None:
     session_ended.connect(state.end_user_sockets, sender=app)
     socket_connected.connect(state.has_sockets, sender=app)
     handlers.register(socketio)
+    event_gate.install(app, state, socketio.server)
     file_events.subscribe(app)
 

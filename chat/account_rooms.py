@@ -59,9 +59,9 @@ def members_of(room: ChatRoom) -> list[str]:
     return _state().membership.members(room.code)
 
 
-def join(room: ChatRoom, username: str, sid: str) -> list[str]:
+def join(room: ChatRoom, username: str, sid: str) -> dict[str, Any]:
     """Make the account a member with every socket it has; the others hear of a newcomer,
-    the account's other sockets get its new `rooms`. Returns the members."""
+    the account's other sockets get its new `rooms`. Returns the room, described."""
     state = _state()
     state.stored_rooms[room.code] = room.id if room.persistent else None
     if room.persistent:
@@ -77,7 +77,7 @@ def join(room: ChatRoom, username: str, sid: str) -> list[str]:
     if len(sids) > 1:
         state.server.emit("rooms", {"rooms": listing(username)}, to=user_room(username),
                           skip_sid=sid)
-    return members_of(room)
+    return describe(room)
 
 
 def leave(room: ChatRoom, username: str) -> bool:
@@ -122,13 +122,16 @@ def account_rooms(username: str) -> list[ChatRoom]:
     return sorted(found + members.rooms_of(username), key=lambda room: room.code)
 
 
+def describe(room: ChatRoom) -> dict[str, Any]:
+    """A room as the `rooms` event and the join acks give it: members, whether it keeps
+    history, who created it, and its recent history."""
+    return {"room": room.code, "persistent": room.persistent, "members": members_of(room),
+            "creator": room.created_by, "history": rooms.history(room)}
+
+
 def listing(username: str, found: list[ChatRoom] | None = None) -> list[dict[str, Any]]:
-    """The `rooms` event's list: each room with its members, creator and recent history."""
-    return [
-        {"room": room.code, "persistent": room.persistent, "members": members_of(room),
-         "creator": room.created_by, "history": rooms.history(room)}
-        for room in (account_rooms(username) if found is None else found)
-    ]
+    """The `rooms` event's list."""
+    return [describe(room) for room in (account_rooms(username) if found is None else found)]
 
 
 def seat(sid: str, username: str) -> None:

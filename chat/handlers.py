@@ -108,7 +108,8 @@ def _new_message(room: str, username: str, text: str) -> dict[str, str]:
 
 @client_event
 def create_room(connection: Connection, payload: object) -> dict[str, Any]:
-    """create_room {code, password, persistent?} -> {room, members}; the creator is in."""
+    """create_room {code, password, persistent?} -> {room, members, persistent, creator,
+    history}; the creator is in."""
     code, password, persistent = validation.new_room(payload)
     _spend_room_attempt(connection)
     with suppress(Refusal):
@@ -116,12 +117,12 @@ def create_room(connection: Connection, payload: object) -> dict[str, Any]:
     quota = chat_state().max_rooms_per_user
     room = rooms.create_room(code, password, persistent, connection.username, quota)
     audit("room_created", target=code, detail="persistent" if persistent else "ephemeral")
-    return {"room": code, "members": account_rooms.join(room, connection.username, connection.sid)}
+    return account_rooms.join(room, connection.username, connection.sid)
 
 
 @client_event
 def join_room_event(connection: Connection, payload: object) -> dict[str, Any]:
-    """join_room {code, password} -> {room, members, history}."""
+    """join_room {code, password} -> {room, members, history, persistent, creator}."""
     code, password = validation.credentials(payload)
     try:
         _spend_room_attempt(connection)
@@ -130,9 +131,9 @@ def join_room_event(connection: Connection, payload: object) -> dict[str, Any]:
     except Refusal as exc:
         audit("room_join_failed", target=code, outcome=exc.code)
         raise
-    members = account_rooms.join(room, connection.username, connection.sid)
+    joined = account_rooms.join(room, connection.username, connection.sid)
     audit("room_joined", target=code)
-    return {"room": code, "members": members, "history": rooms.history(room)}
+    return joined
 
 
 @client_event

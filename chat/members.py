@@ -35,9 +35,15 @@ def names(room_id: int) -> list[str]:
 
 
 def rooms_of(username: str) -> list[ChatRoom]:
-    """The persistent rooms the account is in."""
-    query = db.select(ChatRoom).join(RoomMember, RoomMember.room_id == ChatRoom.id).where(
-        RoomMember.username == username
-    )
-    return list(db.session.scalars(query))
+    """The persistent rooms the account is in.
+
+    Asked at every connect: most accounts have none, so a plain column query comes first
+    and the rooms are loaded only when there are some.
+    """
+    ids = db.session.execute(
+        db.select(RoomMember.room_id).where(RoomMember.username == username)
+    ).scalars().all()
+    if not ids:
+        return []
+    return list(db.session.scalars(db.select(ChatRoom).where(ChatRoom.id.in_(ids))))
 

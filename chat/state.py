@@ -34,6 +34,8 @@ class Connection:
     bucket: TokenBucket
     flood: FloodDetector
     session_checked_at: float
+    # Disconnected for flooding: its frames still buffered are dropped unread.
+    cut_off: bool = False
 
 
 class ChatState:

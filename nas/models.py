@@ -51,6 +51,7 @@ class StoredFile(db.Model):
         return {
             "id": self.id,
             "status": self.status,
+            "uploaded_by": self.uploaded_by,
             "signature": self.signature,
             "scan_engine": self.scan_engine,
             "scan_version": self.scan_version,

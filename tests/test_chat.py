@@ -147,7 +147,8 @@ def test_direct_message_to_unknown_user_answers_not_found(users, to):
 
 def test_create_room_joins_the_creator(users):
     answer = make_room(users.connect("admin"))
-    assert answer == {"ok": True, "room": "sala1", "members": ["admin"]}
+    assert answer == {"ok": True, "room": "sala1", "members": ["admin"], "persistent": False,
+                      "creator": "admin", "history": []}
 
 
 @pytest.mark.parametrize("code", ["sala1", "lobby", "LOBBY"])
@@ -163,7 +164,8 @@ def test_join_room_answers_members_and_tells_the_members(users):
     make_room(admin)
     drain(admin)
     answer = join(cliente)
-    assert answer == {"ok": True, "room": "sala1", "members": ["admin", "cliente"], "history": []}
+    assert answer == {"ok": True, "room": "sala1", "members": ["admin", "cliente"],
+                      "persistent": False, "creator": "admin", "history": []}
     [joined] = events(admin, "user_joined")
     assert (joined["room"], joined["user"]) == ("sala1", "cliente")
 

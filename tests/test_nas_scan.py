@@ -71,7 +71,10 @@ def test_eicar_is_blocked_and_the_uploader_told_why(request, make_app, emitted, 
     assert emitted.of("file_infected") == [({"id": body["id"], "name": "eicar.txt",
                                             "uploaded_by": "cliente", "signature": signature},
                                            "admins")]
-    assert emitted.of("file_status")[-1][0]["status"] == "infected"
+    # What a blocked file holds is news only to administrators and its uploader.
+    [(bare, everyone), (status, audience)] = emitted.of("file_status")
+    assert (bare, everyone) == ({"id": body["id"], "status": "infected"}, "lobby")
+    assert status["signature"] == signature and audience == ["admins", "user:cliente"]
 
 
 @pytest.mark.parametrize("engine", ["builtin", "clamd"])
@@ -84,8 +87,8 @@ def test_clean_file_records_engine_version_and_time(request, make_app, emitted, 
     assert body["scan_version"].startswith("builtin-" if engine == "builtin" else "ClamAV ")
     assert body["scanned_at"] >= before.isoformat()
     assert emitted.of("file_status") == [
-        ({key: body[key] for key in ("id", "status", "signature", "scan_engine", "scan_version",
-                                     "scanned_at")}, "lobby")]
+        ({key: body[key] for key in ("id", "status", "uploaded_by", "signature", "scan_engine",
+                                     "scan_version", "scanned_at")}, "lobby")]
 
 
 def test_clamd_down_keeps_file_pending_until_a_retry_finds_it_back(make_app, clamd, login,
