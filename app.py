@@ -46,7 +46,8 @@ from security.certificates import CertificateError, TlsFiles, fingerprint, serve
 from security.forms import LoginForm
 from security.https_server import serve
 from security.lan import listening_addresses
-from security.login import authenticate, end_session, start_session
+from security.login import LoginOutcome, authenticate, end_session, start_session
+from security.login_page import form_when_rate_limited, login_page
 from security.passwords import release_large_allocations
 from security.ratelimit import LOGIN_LIMIT, client_ip_key
 from security.redirects import safe_next
@@ -115,18 +116,18 @@ def register_pages(app: Flask) -> None:
         return jsonify(status="ok")
 
     @app.route("/login", methods=["GET", "POST"])
+    @form_when_rate_limited
     @limiter.limit(LOGIN_LIMIT, methods=["POST"], key_func=client_ip_key)
-    def login() -> Response | str:
+    def login() -> Response | tuple[str, int, dict[str, str]]:
         form = LoginForm()
         if current_user.is_authenticated and request.method == "GET":
             return redirect(url_for("index"))
         if not form.validate_on_submit():
             status = 400 if request.method == "POST" else 200
-            return render_template("login.html", form=form), status
+            return login_page(form, LoginOutcome(status=status))
         outcome = authenticate(form.username.data, form.password.data)
         if outcome.user is None:
-            page = render_template("login.html", form=form, error=outcome.message)
-            return page, outcome.status, outcome.headers()
+            return login_page(form, outcome)
         start_session(outcome.user, form.password.data)
         return redirect(safe_next(request.args.get("next")) or url_for("index"))
 

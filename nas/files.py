@@ -7,7 +7,7 @@ import os
 
 from flask import current_app
 from flask_login import current_user
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from errors import Refusal, bad_request
@@ -51,12 +51,20 @@ def receive_upload(part: FilePart) -> dict[str, object]:
 
 
 def list_files(status: str | None = None) -> list[StoredFile]:
-    """Every file, newest first, optionally only those with ``status``."""
+    """The files the current user may see, newest first (ties by id, so the order is the
+    same on every load), optionally only those with ``status``.
+
+    A blocked file is listed to administrators, who can act on it, and to its uploader,
+    who is told what happens next; to anyone else it is noise they can do nothing about.
+    """
     if status is not None and status not in STATUSES:
         raise bad_request(f"Estado desconocido: {status}.")
-    query = select(StoredFile).order_by(StoredFile.uploaded_at.desc())
+    query = select(StoredFile).order_by(StoredFile.uploaded_at.desc(), StoredFile.id.desc())
     if status is not None:
         query = query.where(StoredFile.status == status)
+    if not current_user.is_admin:
+        query = query.where(or_(StoredFile.status != INFECTED,
+                                StoredFile.uploaded_by == current_user.username))
     return list(db.session.scalars(query))
 
 

@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from errors import Refusal, bad_request
 from extensions import db
 from sanitization.names import clean_username
-from security import session_ended
+from security import session_ended, sessions
 from security.models import ROLES, User
 from security.passwords import PasswordService, check_policy
 
@@ -111,9 +111,16 @@ def update_user(
         changed.append("password")
     user.role, user.active = new_role, new_active
     if changed:
-        end_sessions(user)
+        end_sessions(user, _end_reason(changed))
     db.session.commit()
     return changed
+
+
+def _end_reason(changed: list[str]) -> str:
+    """What the user is told on /login: a new password matters most, then a new role."""
+    if "password" in changed:
+        return sessions.PASSWORD_CHANGED
+    return sessions.ROLE_CHANGED if "role" in changed else sessions.ENDED_BY_ADMIN
 
 
 def unlock(user: User) -> None:
@@ -124,11 +131,12 @@ def unlock(user: User) -> None:
     db.session.commit()
 
 
-def end_sessions(user: User) -> None:
-    """Rotate the token (so every session is refused) and tell chat to close sockets."""
-    user.rotate_session_token()
+def end_sessions(user: User, reason: str) -> None:
+    """Rotate the token (so every session is refused, and /login can say why: `reason`, one
+    of security.sessions.TOKEN_REASONS) and tell chat to close the user's sockets."""
+    user.session_token = sessions.retired_token(reason)
     db.session.commit()
-    session_ended.send(current_app._get_current_object(), username=user.username)
+    session_ended.send(current_app._get_current_object(), username=user.username, reason=reason)
 
 
 def seed_accounts() -> list[str]:

@@ -11,20 +11,21 @@ from sqlalchemy import update
 from extensions import db, login_manager
 from logging_ import audit
 from sanitization.names import truncate_for_log
-from security import sessions
+from security import labels, sessions
 from security.accounts import end_sessions, find_user, passwords
 from security.clock import utcnow
 from security.http_errors import error_response, wants_json
-from security.lockout import LOCKOUT, MAX_ATTEMPTS, AttemptColumns, wait_message
+from security.lockout import LOCKOUT, MAX_ATTEMPTS, AttemptColumns
 from security.models import User
 
 ATTEMPTS = AttemptColumns(User.failed_logins, User.failed_window_start, User.locked_until)
-LOCKED_MESSAGE = "Cuenta bloqueada por demasiados intentos"
+LOCKED_MESSAGE = "Cuenta bloqueada por demasiados intentos."
 
 
 @dataclass(frozen=True)
 class LoginOutcome:
-    """What a login attempt came to: a user, or a refusal with status and retry delay."""
+    """What a login attempt came to: a user, or a refusal with status and retry delay (the
+    login page adds «Inténtelo de nuevo en …» to the message)."""
 
     user: User | None = None
     status: int = 200
@@ -40,8 +41,9 @@ BAD_CREDENTIALS = "Usuario o contraseña incorrectos."
 
 
 def init_app(app: Flask) -> None:
-    """Configure Flask-Login for this app."""
+    """Configure Flask-Login for this app; templates name the user's role in Spanish."""
     login_manager.init_app(app)
+    labels.init_app(app)
     login_manager.login_view = "login"
     login_manager.login_message = "Inicie sesión para continuar."
     login_manager.session_protection = "basic"
@@ -92,8 +94,7 @@ def _locked(user: User) -> LoginOutcome | None:
 
 def _locked_outcome(user: User, remaining: int) -> LoginOutcome:
     audit("login_failed", target=user.username, outcome="locked", user=user.username)
-    message = wait_message(remaining, LOCKED_MESSAGE)
-    return LoginOutcome(status=429, message=message, retry_after=remaining)
+    return LoginOutcome(status=429, message=LOCKED_MESSAGE, retry_after=remaining)
 
 
 def authenticate(username: str, password: str) -> LoginOutcome:
@@ -140,6 +141,7 @@ def start_session(user: User, password: str) -> None:
 def end_session(user: User) -> None:
     """Log out: this session and every other session and socket of the user end."""
     audit("logout", target=user.username)
-    end_sessions(user)
+    end_sessions(user, sessions.LOGGED_OUT)
     logout_user()
     session.clear()
+    sessions.note_logout_here()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -302,3 +303,25 @@ def test_disable_closes_the_users_live_socket_within_two_seconds(live_server):
         assert closed.wait(2), "the disabled user's socket stayed open"
     finally:
         socket.disconnect()
+
+
+def test_every_role_and_audit_event_has_a_spanish_label():
+    from logging_.events import AUDIT_EVENTS
+    from security.labels import EVENT_LABELS, ROLE_LABELS
+    from security.models import ROLES
+
+    assert set(ROLE_LABELS) == set(ROLES) and set(EVENT_LABELS) == set(AUDIT_EVENTS)
+    assert all(label != code for code, label in {**ROLE_LABELS, **EVENT_LABELS}.items())
+
+
+def test_panel_names_roles_and_events_from_the_one_mapping(admin):
+    from html import unescape
+
+    from security.labels import LABELS
+
+    page = admin.get("/admin").get_data(as_text=True)
+    carried = re.search(r"data-labels='([^']*)'", page).group(1)
+    assert json.loads(unescape(carried)) == LABELS
+    assert '<option value="cliente">Cliente</option>' in page
+    assert '<option value="login_failed">Inicio de sesión fallido</option>' in page
+    assert '<span class="role role-administrator">Administrador</span>' in page

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -179,3 +180,32 @@ def test_ten_wrong_passwords_at_the_same_instant_count_ten_and_lock(app, login, 
 def test_a_json_body_at_the_login_form_is_refused_not_a_500(client, body):
     answer = client.post("/login", json=body)
     assert answer.status_code == 400
+
+
+def test_a_rate_limited_login_keeps_the_form_and_says_how_many_seconds_to_wait(app, client,
+                                                                               login, read_audit):
+    for i in range(10):
+        login(client, f"nadie{i}", "x", expect=401)
+    answer = login(client, "cliente", expect=429)
+    page = answer.get_data(as_text=True)
+    retry_after = int(answer.headers["Retry-After"])
+    shown = int(re.search(r'data-seconds="(\d+)">(\d+) s<', page).group(2))
+    assert 0 < retry_after <= 60 and abs(shown - retry_after) <= 1
+    assert "Inténtelo de nuevo en" in page and 'id="username"' in page and 'value="cliente"' in page
+    assert "rate_limited" in [row["event"] for row in read_audit(app)]
+
+
+def test_a_locked_account_is_told_the_minutes_left_on_the_form(client, login):
+    for _ in range(5):
+        login(client, "cliente", "wrong-password", expect=401)
+    page = login(client, "cliente", expect=429).get_data(as_text=True)
+    assert "Cuenta bloqueada por demasiados intentos. Inténtelo de nuevo en" in page
+    assert re.search(r'data-seconds="\d+">15 min<', page)
+    assert 'id="password"' in page
+
+
+@pytest.mark.parametrize("username,focused", [("admin", "password"), ("", "username")])
+def test_after_a_refused_login_the_field_to_fix_has_the_focus(client, login, username, focused):
+    page = login(client, username, "wrong-password", expect=None).get_data(as_text=True)
+    autofocused = re.findall(r'<input[^>]*\bautofocus\b[^>]*>', page)
+    assert len(autofocused) == 1 and f'id="{focused}"' in autofocused[0]

@@ -114,7 +114,7 @@ def test_fourth_delete_in_a_minute_is_rate_limited(client, login):
 def test_list_shows_every_file_with_its_provenance(scanned_app, client, login, micronas):
     clean = micronas.store(client, "acta.txt", b"acta\n")
     infected = micronas.store(client, "eicar.txt", EICAR)
-    login(client, "usuario")
+    login(client, "admin")
     listed = client.get("/api/files").get_json()
     assert [f["id"] for f in listed] == [infected["id"], clean["id"]]
     keys = {"id", "name", "size", "mime", "sha256", "uploaded_by", "uploaded_at", "status",

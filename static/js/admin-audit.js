@@ -2,7 +2,7 @@
 'use strict';
 
 import { api } from './admin-api.js';
-import { byId, dateTime, fillTable, showMessage, textRow } from './admin-dom.js';
+import { byId, dateTime, element, fillTable, labelCell, showMessage } from './admin-dom.js';
 
 const PAGE_SIZE = 50;
 let page = 0;
@@ -27,8 +27,15 @@ function filterQuery() {
   return query;
 }
 
+/** A row of the trail: event and outcome in Spanish, their codes in the tooltips. */
 function auditRow(row) {
-  return textRow([dateTime(row.ts), row.event, row.user, row.ip, row.target, row.outcome, row.detail]);
+  const line = element('tr');
+  const text = (value) => element('td', '', value);
+  line.append(
+    text(dateTime(row.ts)), labelCell('events', row.event), text(row.user), text(row.ip),
+    text(row.target), labelCell('outcomes', row.outcome), text(row.detail),
+  );
+  return line;
 }
 
 /** Load the current page with the current filters. */

@@ -2,6 +2,7 @@
 'use strict';
 
 import { api } from './admin-api.js';
+import { confirmAction } from './confirm-dialog.js';
 import {
   actionButton, buttonsCell, byId, dateTime, element, fillTable, NOT_AVAILABLE, showMessage,
 } from './admin-dom.js';
@@ -43,18 +44,19 @@ export async function loadInfected() {
   fillTable(byId('infected-body'), answer.data.map(infectedRow), 'No hay archivos infectados.');
 }
 
-/** Put a file reported live as infected at the top of the list and count it. */
+/** Put a file reported live as infected at the top of the list (the counts follow the
+ * file events). */
 export function addInfected(file) {
   const body = byId('infected-body');
   if (body.querySelector(`tr[data-file-id="${CSS.escape(String(file.id))}"]`)) return;
-  body.querySelector('td.muted')?.parentElement.remove();
+  body.querySelector('td.empty')?.parentElement.remove();
   body.prepend(infectedRow({ ...file, scanned_at: new Date().toISOString() }));
-  const count = byId('count-infected');
-  if (/^\d+$/.test(count.textContent)) count.textContent = String(Number(count.textContent) + 1);
 }
 
-async function deleteFile(id, onChange) {
-  if (!window.confirm('¿Eliminar este archivo infectado? No se puede deshacer.')) return;
+async function deleteFile(id, name, onChange) {
+  const sure = await confirmAction(`¿Eliminar «${name}»?`,
+    'El archivo infectado se borrará del servidor. No se puede deshacer.', 'Eliminar');
+  if (!sure) return;
   const answer = await api('DELETE', `/api/files/${encodeURIComponent(id)}`);
   showMessage(byId('quarantine-message'), answer.ok ? 'Archivo eliminado.' : answer.message, answer.ok ? 'ok' : 'error');
   if (answer.ok) await onChange();
@@ -73,7 +75,9 @@ async function rescan(onChange) {
 export function initQuarantine(onChange) {
   byId('infected-body').addEventListener('click', (event) => {
     const button = event.target.closest('button[data-action="delete"]');
-    if (button) deleteFile(button.dataset.target, onChange);
+    if (!button) return;
+    const name = button.closest('tr').querySelector('.file-name').textContent;
+    deleteFile(button.dataset.target, name, onChange);
   });
   byId('quarantine-rescan').addEventListener('click', () => rescan(onChange));
   byId('quarantine-refresh').addEventListener('click', () => {

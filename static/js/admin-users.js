@@ -2,8 +2,9 @@
 'use strict';
 
 import { api } from './admin-api.js';
+import { confirmAction } from './confirm-dialog.js';
 import {
-  actionButton, buttonsCell, byId, dateTime, element, fillTable, NOT_AVAILABLE, showMessage,
+  actionButton, buttonsCell, byId, dateTime, element, fillTable, label, NOT_AVAILABLE, showMessage,
 } from './admin-dom.js';
 import { humanSize } from './sizes.js';
 
@@ -25,6 +26,7 @@ function roleForm(user) {
   select.setAttribute('aria-label', `Rol de ${user.username}`);
   select.append(byId('role-options').content.cloneNode(true));
   select.value = user.role;
+  select.dataset.saved = user.role;
   const apply = element('button', 'small', 'Cambiar');
   apply.type = 'submit';
   form.append(select, apply);
@@ -61,11 +63,39 @@ function userRow(user) {
   return row;
 }
 
-/** Load the list from the server and draw it. */
+/** Roles chosen but not yet applied, and where the focus was, so a live refresh of the
+ * table never undoes what the administrator is doing. */
+function pendingEdits(body) {
+  const roles = new Map();
+  for (const select of body.querySelectorAll('select[name=role]')) {
+    if (select.value !== select.dataset.saved) roles.set(select.closest('form').dataset.target, select.value);
+  }
+  const focused = body.contains(document.activeElement) ? document.activeElement : null;
+  const row = focused?.closest('tr');
+  return { roles, focus: row && { user: row.dataset.username, name: focused.name, action: focused.dataset.action } };
+}
+
+function restoreEdits(body, { roles, focus }) {
+  for (const [name, role] of roles) {
+    const select = body.querySelector(`tr[data-username="${CSS.escape(name)}"] select[name=role]`);
+    if (select) select.value = role;
+  }
+  if (!focus) return;
+  const row = body.querySelector(`tr[data-username="${CSS.escape(focus.user)}"]`);
+  const target = focus.action
+    ? row?.querySelector(`[data-action="${CSS.escape(focus.action)}"]`)
+    : row?.querySelector(`[name="${CSS.escape(focus.name || '')}"]`);
+  target?.focus();
+}
+
+/** Load the list from the server and draw it, keeping unapplied edits. */
 export async function loadUsers() {
   const answer = await api('GET', '/api/admin/users');
   if (!answer.ok) return showMessage(byId('users-message'), answer.message);
-  fillTable(byId('users-body'), answer.data.map(userRow), 'No hay usuarios.');
+  const body = byId('users-body');
+  const edits = pendingEdits(body);
+  fillTable(body, answer.data.map(userRow), 'No hay usuarios.');
+  restoreEdits(body, edits);
 }
 
 /** Update the "En línea" column from a live presence list. */
@@ -85,8 +115,11 @@ async function change(username, fields, doneText) {
 }
 
 const ACTIONS = {
-  disable: (name) => window.confirm(`¿Desactivar a ${name}? Sus sesiones se cerrarán ahora.`)
-    && change(name, { active: false }, `${name} desactivado; sus sesiones se cerraron.`),
+  disable: async (name) => {
+    const sure = await confirmAction(`¿Desactivar a ${name}?`,
+      'No podrá entrar y sus sesiones se cerrarán ahora.', 'Desactivar');
+    if (sure) await change(name, { active: false }, `${name} desactivado; sus sesiones se cerraron.`);
+  },
   enable: (name) => change(name, { active: true }, `${name} activado.`),
   password: (name) => openPasswordDialog(name),
   unlock: async (name) => {
@@ -127,13 +160,15 @@ async function submitCreate(event) {
   await loadUsers();
 }
 
-function submitRole(event) {
+async function submitRole(event) {
   event.preventDefault();
   const form = event.target;
   const name = form.dataset.target;
   const role = form.elements.role.value;
-  if (!window.confirm(`¿Cambiar el rol de ${name} a ${role}? Sus sesiones se cerrarán.`)) return;
-  change(name, { role }, `${name} ahora es ${role}; sus sesiones se cerraron.`);
+  const shown = label('roles', role);
+  const sure = await confirmAction(`¿Cambiar el rol de ${name} a ${shown}?`,
+    'Sus sesiones se cerrarán ahora y tendrá que volver a entrar.', 'Cambiar el rol');
+  if (sure) await change(name, { role }, `${name} ahora es ${shown}; sus sesiones se cerraron.`);
 }
 
 /** Wire the section's forms and buttons. */

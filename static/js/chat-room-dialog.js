@@ -1,11 +1,12 @@
-// The dialog to join a room by code and password, or to create one.
+// The dialog to create a room, or to join one by code and password.
 'use strict';
 
-import { showAlert } from './chat-view.js';
+import { showAlert } from './chat-dom.js';
 
 /**
- * Open the dialog from `openButton`; on submit, `enter({mode, code, password, persistent})`
- * resolves to an error text to show, or '' to close the dialog.
+ * Open the dialog from `openButton`, in create mode; on submit,
+ * `enter({mode, code, password, persistent})` resolves to an error text to show, or '' to
+ * close the dialog.
  */
 export function setupRoomDialog(openButton, enter) {
   const dialog = document.getElementById('room-dialog');
@@ -25,6 +26,7 @@ export function setupRoomDialog(openButton, enter) {
     showMode();
     showAlert(error, '');
     dialog.showModal();
+    fields.code.focus();
   });
   document.getElementById('room-cancel').addEventListener('click', () => dialog.close());
   form.addEventListener('change', showMode);

@@ -44,16 +44,14 @@ async function sessionEnded() {
 }
 
 /**
- * Follow the connection: `onStatus(state)` on every change, `onReconnect()` after a reconnect,
- * `onSessionEnded()` when the server closed the session, `onRefused()` when it refused the
- * socket although the session is still valid (the client does not retry that on its own).
+ * Follow the connection: `onStatus(state)` on every change, `onConnect()` on each connect,
+ * `onSessionEnded()` when the server closed the session. A socket refused although the
+ * session is still valid ends `disconnected`: the client does not retry that on its own.
  */
-export function watchConnection(socket, { onStatus, onReconnect, onSessionEnded, onRefused }) {
-  let connectedBefore = false;
+export function watchConnection(socket, { onStatus, onConnect, onSessionEnded }) {
   socket.on('connect', () => {
     onStatus('connected');
-    if (connectedBefore) onReconnect();
-    connectedBefore = true;
+    onConnect();
   });
   socket.on('disconnect', (reason) => {
     if (reason === 'io server disconnect') onSessionEnded();
@@ -61,12 +59,11 @@ export function watchConnection(socket, { onStatus, onReconnect, onSessionEnded,
   });
   socket.on('connect_error', async () => {
     if (socket.active) {
-      onStatus(connectedBefore ? 'reconnecting' : 'connecting');
+      onStatus('reconnecting');
     } else if (await sessionEnded()) {
       onSessionEnded();
     } else {
       onStatus('disconnected');
-      onRefused();
     }
   });
 }

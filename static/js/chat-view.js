@@ -1,5 +1,7 @@
-// Drawing the chat page. Every user-supplied string goes in as text, never as HTML.
+// Drawing the chat page around the messages: title, side lists, connection state.
 'use strict';
+
+import { byId, element, showAlert } from './chat-dom.js';
 
 const STATUS = {
   connecting: 'Conectando…',
@@ -8,43 +10,14 @@ const STATUS = {
   disconnected: 'Desconectado',
 };
 
-// Closer than this to the bottom counts as "reading the latest", so new messages scroll into view.
-const STICKY_BOTTOM_PX = 80;
+const BANNER = {
+  reconnecting: 'Sin conexión. Reintentando… Lo que escriba se enviará al volver.',
+  disconnected: 'Sin conexión con el servidor. Recargue la página para intentarlo de nuevo.',
+};
 
-const byId = (id) => document.getElementById(id);
-
-/** An element with an optional class and text. */
-function element(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
-/** Local HH:MM of an ISO 8601 timestamp. */
-function clockTime(date) {
-  const pad = (n) => String(n).padStart(2, '0');
-  return `${pad(date.getHours())}:${pad(date.getMinutes())}`;
-}
-
-function messageElement(entry, me) {
-  const item = element('li', entry.user === me ? 'msg msg-own' : 'msg');
-  const meta = element('div', 'msg-meta');
-  const date = new Date(entry.ts);
-  const time = element('time', 'msg-time', clockTime(date));
-  time.dateTime = entry.ts;
-  time.title = date.toLocaleString('es-ES');
-  meta.append(element('span', 'msg-author', entry.user), time);
-  item.append(meta, element('p', 'msg-text', entry.text));
-  return item;
-}
-
-function entryElement(entry, me) {
-  return entry.type === 'message' ? messageElement(entry, me) : element('li', 'notice', entry.text);
-}
-
-function unreadBadge(count) {
-  return element('span', count ? 'unread' : 'unread hidden', String(count));
+/** How a conversation is named in the title and the side list. */
+export function conversationLabel(conversation) {
+  return conversation.kind === 'dm' ? `@${conversation.title}` : conversation.title;
 }
 
 function describeConversation(conversation) {
@@ -54,54 +27,48 @@ function describeConversation(conversation) {
   return count === 1 ? '1 persona en la sala' : `${count} personas en la sala`;
 }
 
+function conversationButton(conversation, activeId, onOpen) {
+  const button = element('button', 'conversation');
+  button.type = 'button';
+  button.dataset.conversation = conversation.id;
+  if (conversation.id === activeId) button.setAttribute('aria-current', 'true');
+  const label = conversationLabel(conversation);
+  const { unread } = conversation;
+  button.setAttribute('aria-label', unread ? `${label}, ${unread} sin leer` : label);
+  button.append(
+    element('span', `conversation-name kind-${conversation.kind}`, label),
+    element('span', unread ? 'unread' : 'unread hidden', String(unread)),
+  );
+  button.addEventListener('click', () => onOpen(conversation.id));
+  return button;
+}
+
+/** Replace the children of `list`, keeping the keyboard focus on the same item. */
+function replaceKeepingFocus(list, items, attribute) {
+  const focused = list.contains(document.activeElement) && document.activeElement.dataset[attribute];
+  list.replaceChildren(...items);
+  if (focused) list.querySelector(`[data-${attribute}="${CSS.escape(focused)}"]`)?.focus();
+}
+
 export class ChatView {
   constructor(me) {
     this.me = me;
-    this.messages = byId('message-list');
-    this.side = byId('chat-side');
-    this.sideToggle = byId('side-toggle');
   }
 
-  /** Show `conversation` in the main pane, scrolled to its latest message. */
-  showConversation(conversation) {
-    byId('conversation-title').textContent = conversation.kind === 'dm'
-      ? `@${conversation.title}` : conversation.title;
-    this.updateDetail(conversation);
-    byId('leave-room').classList.toggle('hidden', conversation.kind !== 'room');
-    this.messages.replaceChildren(
-      ...conversation.entries.map((entry) => entryElement(entry, this.me)),
-    );
-    this.messages.scrollTop = this.messages.scrollHeight;
-  }
-
-  updateDetail(conversation) {
+  /** The title and detail line of the open conversation. */
+  showHeader(conversation) {
+    byId('conversation-title').textContent = conversationLabel(conversation);
     byId('conversation-detail').textContent = describeConversation(conversation);
-  }
-
-  /** Add one entry to the open conversation; follow it if the reader was at the bottom. */
-  appendEntry(entry) {
-    const list = this.messages;
-    const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < STICKY_BOTTOM_PX;
-    list.append(entryElement(entry, this.me));
-    if (atBottom || entry.user === this.me) list.scrollTop = list.scrollHeight;
   }
 
   /** The side list of conversations with unread counts; `onOpen(id)` when one is picked. */
   renderConversations(conversations, activeId, onOpen) {
     const items = [...conversations].map((conversation) => {
-      const button = element('button', 'conversation');
-      button.type = 'button';
-      button.dataset.conversation = conversation.id;
-      if (conversation.id === activeId) button.setAttribute('aria-current', 'true');
-      const label = conversation.kind === 'dm' ? `@${conversation.title}` : conversation.title;
-      button.append(element('span', `conversation-name kind-${conversation.kind}`, label),
-        unreadBadge(conversation.unread));
-      button.addEventListener('click', () => onOpen(conversation.id));
       const item = element('li');
-      item.append(button);
+      item.append(conversationButton(conversation, activeId, onOpen));
       return item;
     });
-    byId('conversation-list').replaceChildren(...items);
+    replaceKeepingFocus(byId('conversation-list'), items, 'conversation');
   }
 
   /** The online list; every name but mine opens a direct conversation through `onPick(name)`. */
@@ -120,7 +87,7 @@ export class ChatView {
       item.append(button);
       return item;
     });
-    byId('online-list').replaceChildren(...items);
+    replaceKeepingFocus(byId('online-list'), items, 'user');
     byId('online-count').textContent = String(names.length);
   }
 
@@ -131,10 +98,15 @@ export class ChatView {
     document.title = total ? `(${total}) Chat · PiChat` : 'Chat · PiChat';
   }
 
+  /** The connection state: the pill, the menu's dot and line, the banner, greyed presence. */
   setStatus(state) {
     const status = byId('connection-status');
     status.textContent = STATUS[state];
     status.className = `status status-${state}`;
+    byId('status-dot').className = `status-dot status-${state}`;
+    byId('menu-connection').textContent = `Conexión: ${STATUS[state]}`;
+    showAlert(byId('offline-banner'), BANNER[state] ?? '');
+    byId('chat').classList.toggle('is-offline', state in BANNER);
   }
 
   setTyping(text) {
@@ -144,15 +116,4 @@ export class ChatView {
   showComposerError(text) {
     showAlert(byId('composer-error'), text);
   }
-
-  setSideOpen(open) {
-    this.side.classList.toggle('open', open);
-    this.sideToggle.setAttribute('aria-expanded', String(open));
-  }
-}
-
-/** Show `text` in an alert element, or hide it when `text` is empty. */
-export function showAlert(node, text) {
-  node.textContent = text;
-  node.classList.toggle('hidden', !text);
 }

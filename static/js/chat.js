@@ -1,56 +1,117 @@
 // The chat page: wires the socket, the conversations and the view together.
 'use strict';
 
+import { byId } from './chat-dom.js';
+import { Drawer } from './chat-drawer.js';
+import { TabMemory, restore } from './chat-memory.js';
+import { ConversationMenu } from './chat-menu.js';
+import { MessagePane } from './chat-messages.js';
 import { notifyHidden, setupNotifications } from './chat-notify.js';
+import { Outbox } from './chat-outbox.js';
 import { setupRoomDialog } from './chat-room-dialog.js';
-import { errorText, request, watchConnection } from './chat-socket.js';
-import { Conversations, LOBBY } from './chat-store.js';
+import { RoomMembership } from './chat-rooms.js';
+import { errorText, watchConnection } from './chat-socket.js';
+import { Conversations, LOBBY, cleanText } from './chat-store.js';
 import { TypingTracker, throttled } from './chat-typing.js';
 import { ChatView } from './chat-view.js';
 
-const byId = (id) => document.getElementById(id);
 const root = byId('chat');
 const me = root.dataset.username;
 const composer = byId('composer-text');
-const sendButton = byId('composer-send');
 
 const store = new Conversations(me);
+const memory = new TabMemory(me);
 const view = new ChatView(me);
-const socket = window.io({ autoConnect: false });
-// {code, password} of every room joined, by room id, to rejoin after a reconnect.
-// Held in memory for the page's life only: never written to any storage.
-const joined = new Map();
-const RECONNECTED = 'Conexión recuperada.';
+// After an outage the page tries again within 3 s (the client's default waits up to 5 s).
+const socket = window.io({ autoConnect: false, reconnectionDelayMax: 3000 });
+const outbox = new Outbox(socket, me, {
+  onSent: (entry, id) => {
+    const conversation = store.conversationOf(entry.room);
+    if (conversation) store.confirm(conversation, entry, id);
+    redraw(entry);
+  },
+  onFailed: (entry, ack) => {
+    Object.assign(entry, { state: 'failed', error: errorText(ack) });
+    redraw(entry);
+  },
+  onChange: (entry) => redraw(entry),
+});
+const pane = new MessagePane(me, (entry) => outbox.push(entry));
+const drawer = new Drawer();
 
 const typing = new TypingTracker((room) => {
   if (room === store.activeId) view.setTyping(typing.describe(room));
 });
 const sendTyping = throttled((room) => socket.emit('typing', { room }));
 
+const page = {
+  store,
+  socket,
+  outbox,
+  open: openConversation,
+  showActive,
+  showLatest,
+  refreshHeader,
+  refreshSide,
+  showError: (text) => view.showComposerError(text),
+};
+const membership = new RoomMembership(page);
+const menu = new ConversationMenu(me, root.dataset.admin === 'true', {
+  onLeave: () => membership.leaveActive(),
+  onCloseRoom: () => membership.closeActive(),
+});
+
 function refreshSide() {
   view.renderConversations(store.items.values(), store.activeId, openConversation);
   view.showTotalUnread(store.totalUnread());
+  memory.save(store);
+}
+
+function refreshHeader(conversation) {
+  if (conversation.id !== store.activeId) return;
+  view.showHeader(conversation);
+  menu.render(conversation);
+}
+
+/** Draw the open conversation again (its entries or its place in the list changed). */
+function showActive() {
+  const conversation = store.active();
+  refreshHeader(conversation);
+  pane.show(conversation);
+  view.setTyping(typing.describe(conversation.id));
+  refreshSide();
 }
 
 function openConversation(id) {
-  store.activeId = id;
-  const conversation = store.active();
-  conversation.unread = 0;
-  view.showConversation(conversation);
-  view.setTyping(typing.describe(id));
+  store.activeId = store.get(id) ? id : LOBBY;
+  store.active().unread = 0;
   view.showComposerError('');
-  view.setSideOpen(false);
-  refreshSide();
+  menu.setOpen(false);
+  drawer.close();
+  showActive();
 }
 
 /** Draw the newest entry of `conversation` if it is the one on screen. */
 function showLatest(conversation) {
-  if (conversation.id === store.activeId) view.appendEntry(conversation.entries.at(-1));
+  if (conversation.id === store.activeId) pane.append(conversation);
+  memory.save(store);
+}
+
+/** Draw `entry` again after its state changed (pending, sent, failed). */
+function redraw(entry) {
+  const conversation = store.conversationOf(entry.room);
+  if (conversation?.id === store.activeId) pane.update(conversation, entry);
+  memory.save(store);
 }
 
 function receiveMessage(message) {
-  const conversation = store.addMessage(message);
-  if (!conversation) return;
+  const added = store.addMessage(message);
+  if (!added) return;
+  const { conversation, entry, confirmed } = added;
+  if (confirmed) {
+    redraw(entry);
+    return;
+  }
   typing.clear(conversation.id, message.user);
   showLatest(conversation);
   if (message.user !== me) {
@@ -61,94 +122,15 @@ function receiveMessage(message) {
   refreshSide();
 }
 
-/** A handler for user_joined / user_left that updates the members and adds a notice. */
-function memberChange(verb, update) {
-  return ({ room, user }) => {
-    const conversation = store.get(room);
-    if (!conversation) return;
-    update(conversation.members, user);
-    store.addNotice(room, `${user} ${verb}`);
-    showLatest(conversation);
-    if (room === store.activeId) view.updateDetail(conversation);
-  };
-}
-
-/** Take the members and history from a join_room / create_room ack. */
-function applyJoin(conversation, ack) {
-  conversation.members = new Set(ack.members ?? []);
-  for (const message of ack.history ?? []) store.addMessage({ ...message, room: conversation.id });
-}
-
-async function enterRoom({ mode, code, password, persistent }) {
-  const ack = mode === 'create'
-    ? await request(socket, 'create_room', { code, password, persistent })
-    : await request(socket, 'join_room', { code, password });
-  if (!ack.ok) return errorText(ack);
-  joined.set(ack.room, { code, password });
-  applyJoin(store.add({ id: ack.room, kind: 'room', title: code }), ack);
-  openConversation(ack.room);
-  return '';
-}
-
-async function rejoinRooms() {
-  for (const [room, credentials] of joined) {
-    const ack = await request(socket, 'join_room', credentials);
-    if (ack.ok) {
-      applyJoin(store.get(room), ack);
-      store.addNotice(room, RECONNECTED);
-    } else {
-      joined.delete(room);
-      store.addNotice(room, `No se pudo volver a entrar en la sala: ${errorText(ack)}`);
-    }
-  }
-  store.addNotice(LOBBY, RECONNECTED);
-  view.showConversation(store.active());
-}
-
-async function leaveActiveRoom() {
-  const room = store.activeId;
-  const ack = await request(socket, 'leave_room', { room });
-  if (!ack.ok) {
-    view.showComposerError(errorText(ack));
-    return;
-  }
-  forgetRoom(room);
-  openConversation(LOBBY);
-}
-
-function forgetRoom(room) {
-  joined.delete(room);
-  store.remove(room);
-}
-
-/** room_closed (sent by the server, beyond DESIGN.md): drop the room, say so in the lobby. */
-function roomClosed({ room }) {
-  const conversation = store.get(room);
-  if (!conversation || conversation.kind !== 'room') return;
-  forgetRoom(room);
-  store.addNotice(LOBBY, `La sala ${conversation.title} se ha cerrado.`);
-  openConversation(store.activeId);
-}
-
-async function sendComposer() {
+/** Queue the composer's text; the box keeps nothing but what is typed after this key. */
+function sendComposer() {
   const text = composer.value;
-  if (!text.trim() || sendButton.disabled) return;
-  const conversation = store.active();
-  const [event, payload] = conversation.kind === 'dm'
-    ? ['send_direct', { to: conversation.peer, text }]
-    : ['send_message', { room: conversation.id, text }];
-  sendButton.disabled = true;
-  const ack = await request(socket, event, payload);
-  sendButton.disabled = false;
-  if (!ack.ok) {
-    view.showComposerError(errorText(ack));
-    return;
-  }
+  if (!cleanText(text)) return;
   composer.value = '';
-  view.showComposerError('');
-  // The ack may come before the server's own broadcast; the store keeps whichever arrives first.
-  const ts = new Date().toISOString();
-  receiveMessage({ id: ack.id, room: conversation.id, user: me, text: text.trim(), ts });
+  const conversation = store.active();
+  const entry = store.addPending(conversation, text);
+  showLatest(conversation);
+  outbox.push(entry);
 }
 
 function bindComposer() {
@@ -162,30 +144,35 @@ function bindComposer() {
     sendComposer();
   });
   composer.addEventListener('input', () => {
-    // The server tracks typing in the lobby and rooms only; direct chats answer forbidden.
-    if (composer.value.trim() && store.active().kind !== 'dm') sendTyping(store.activeId);
+    if (composer.value.trim() && socket.connected) sendTyping(store.activeId);
   });
 }
 
 function bindPage() {
   bindComposer();
-  byId('leave-room').addEventListener('click', leaveActiveRoom);
-  byId('side-toggle').addEventListener('click', () => view.setSideOpen(true));
-  byId('side-close').addEventListener('click', () => view.setSideOpen(false));
   document.addEventListener('visibilitychange', () => {
     if (document.hidden) return;
     store.active().unread = 0;
     refreshSide();
   });
-  setupRoomDialog(byId('open-room-dialog'), enterRoom);
+  // What this tab kept must not outlive the session: the next person may use this browser.
+  document.querySelector('form[action$="/logout"]')?.addEventListener('submit', () => memory.clear());
+  window.addEventListener('pagehide', () => memory.saveNow(store));
+  setupRoomDialog(byId('open-room-dialog'), (fields) => membership.enter(fields));
   setupNotifications(byId('enable-notifications'), byId('notifications-state'));
+}
+
+function onConnect() {
+  view.showComposerError('');
+  outbox.flush();
 }
 
 function bindSocket() {
   socket.on('message', receiveMessage);
-  socket.on('user_joined', memberChange('se ha unido', (members, user) => members.add(user)));
-  socket.on('user_left', memberChange('ha salido', (members, user) => members.delete(user)));
-  socket.on('room_closed', roomClosed);
+  socket.on('rooms', (event) => membership.applyRooms(event));
+  socket.on('user_joined', (event) => membership.joined(event));
+  socket.on('user_left', (event) => membership.left(event));
+  socket.on('room_closed', (event) => membership.closed(event));
   socket.on('presence', ({ online }) => {
     view.renderOnline([...online].sort(), (name) => openConversation(store.direct(name).id));
   });
@@ -194,15 +181,17 @@ function bindSocket() {
   });
   watchConnection(socket, {
     onStatus: (state) => view.setStatus(state),
-    onReconnect: rejoinRooms,
-    onSessionEnded: () => window.location.assign(root.dataset.loginUrl),
-    onRefused: () => view.showComposerError(
-      'El servidor rechazó la conexión. Recargue la página para intentarlo de nuevo.',
-    ),
+    onConnect,
+    onSessionEnded: () => {
+      memory.clear();
+      window.location.assign(root.dataset.loginUrl);
+    },
   });
 }
 
 bindPage();
 bindSocket();
-openConversation(LOBBY);
+const pending = restore(store, memory.load());
+openConversation(store.activeId);
+pending.forEach((entry) => outbox.push(entry));
 socket.connect();

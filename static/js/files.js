@@ -2,6 +2,9 @@
 // User strings (names, signatures) are only ever set with textContent.
 'use strict';
 
+import { confirmAction } from './confirm-dialog.js';
+import { fullDate } from './dates.js';
+import { fileTypeLabel } from './file-types.js';
 import { setupUpload } from './files-upload.js';
 import { humanSize } from './sizes.js';
 
@@ -9,9 +12,11 @@ const root = document.getElementById('files');
 const CSRF_TOKEN = document.querySelector('meta[name="csrf-token"]').content;
 const API = root.dataset.apiUrl;
 const CAN_DELETE = root.dataset.canDelete === 'true';
+const ME = root.dataset.username;
 const MAX_BYTES = Number(root.dataset.maxBytes);
 
 const STATUS_TEXT = { pending: 'en análisis', clean: 'limpio', infected: 'bloqueado' };
+const NEXT_FOR_UPLOADER = 'Un administrador lo revisará; no se puede descargar.';
 const FAILURE_TEXT = {
   0: 'Sin conexión con el servidor. Inténtelo de nuevo.',
   413: `El archivo supera el máximo de ${root.dataset.maxMb} MB.`,
@@ -24,10 +29,12 @@ const rows = new Map(); // id -> its <li>
 const myUploads = new Set(); // ids uploaded from this page and still pending: verdict shown
 const list = document.getElementById('file-list');
 const itemTemplate = document.getElementById('file-item');
-const dateFormat = new Intl.DateTimeFormat('es-ES', { dateStyle: 'short', timeStyle: 'short' });
+
+let leaving = false; // a navigation (the logout form, a link) is under way: let it finish
+window.addEventListener('beforeunload', () => { leaving = true; });
 
 function goToLogin() {
-  window.location.assign(root.dataset.loginUrl);
+  if (!leaving) window.location.assign(root.dataset.loginUrl);
 }
 
 function showMessage(id, text, kind) {
@@ -41,16 +48,32 @@ function sayUpload(text, kind) {
   showMessage('upload-message', text, kind);
 }
 
-function formatDate(iso) {
-  return iso ? dateFormat.format(new Date(iso)) : '';
+/** Blocked files are shown only to those who can act on them: administrators and the
+ * uploader (the server lists no others; live events reach every page, so they are filtered
+ * here too). */
+function visible(file) {
+  return file.status !== 'infected' || CAN_DELETE || file.uploaded_by === ME;
 }
 
+/** The verdict in plain words: engines and hashes stay in the tooltip. */
 function scanText(file) {
   if (file.missing) return 'El archivo falta en el servidor.';
-  if (!file.scan_engine) return 'Esperando al analizador…';
-  const found = file.signature ? ` · contiene ${file.signature}` : '';
-  const when = formatDate(file.scanned_at);
-  return `Analizado con ${file.scan_version} (${file.scan_engine}) · ${when}${found}`;
+  if (file.status === 'pending') return 'Analizándolo: se podrá descargar cuando termine.';
+  const when = file.scanned_at ? ` · ${fullDate(file.scanned_at)}` : '';
+  if (file.status === 'clean') return `Sin amenazas${when}`;
+  if (CAN_DELETE) return `Bloqueado: contiene ${file.signature}${when}`;
+  return `Bloqueado: un administrador lo revisará; no se puede descargar${when}`;
+}
+
+function scanDetails(file) {
+  return file.scan_engine ? `Analizado con ${file.scan_engine} ${file.scan_version || ''}`.trim() : '';
+}
+
+/** Newest first, ties by id: the order the server lists. ISO times in UTC sort as text once
+ * each has its fraction of a second ("…:05+00:00" has none). */
+function sortKey(file) {
+  const iso = String(file.uploaded_at || '').replace(/T(\d\d:\d\d:\d\d)(?!\.)/, 'T$1.000000');
+  return `${iso} ${file.id}`;
 }
 
 function renderItem(file) {
@@ -62,10 +85,14 @@ function renderItem(file) {
   badge.textContent = file.missing ? 'no disponible' : STATUS_TEXT[file.status];
   badge.classList.add(`badge-${file.missing ? 'missing' : file.status}`);
   item.querySelector('.file-size').textContent = humanSize(file.size);
-  item.querySelector('.file-type').textContent = file.mime;
+  const type = item.querySelector('.file-type');
+  type.textContent = fileTypeLabel(file.mime, file.name);
+  type.title = file.mime;
   item.querySelector('.file-uploader').textContent = file.uploaded_by;
-  item.querySelector('.file-date').textContent = formatDate(file.uploaded_at);
-  item.querySelector('.file-scan').textContent = scanText(file);
+  item.querySelector('.file-date').textContent = fullDate(file.uploaded_at);
+  const scan = item.querySelector('.file-scan');
+  scan.textContent = scanText(file);
+  scan.title = scanDetails(file);
   const download = item.querySelector('.file-download');
   if (file.status === 'clean' && !file.missing) {
     download.href = `${API}/${encodeURIComponent(file.id)}/download`;
@@ -84,16 +111,13 @@ function updateCount() {
   document.getElementById('files-empty').classList.toggle('hidden', files.size > 0);
 }
 
-/** Show `file` in its place, newest first (ISO times in UTC sort as text). */
+/** Show `file` in its place in the list (the list's own order, not arrival order). */
 function show(file) {
   const item = renderItem(file);
-  const old = rows.get(file.id);
-  if (old) {
-    old.replaceWith(item);
-  } else {
-    const next = [...rows.entries()].find(([id]) => files.get(id).uploaded_at < file.uploaded_at);
-    list.insertBefore(item, next ? next[1] : null);
-  }
+  rows.get(file.id)?.remove();
+  const key = sortKey(file);
+  const next = [...list.children].find((row) => sortKey(files.get(row.dataset.id)) < key);
+  list.insertBefore(item, next || null);
   rows.set(file.id, item);
   updateCount();
 }
@@ -104,15 +128,22 @@ function merge(update) {
   if (!known && !update.name) return; // a status for a file this page has not seen yet
   if (known && known.status !== 'pending' && update.status === 'pending') return;
   const file = { ...known, ...update };
+  if (!visible(file)) {
+    forget(file.id);
+    return;
+  }
   files.set(file.id, file);
   show(file);
-  if (file.status !== 'pending' && myUploads.delete(file.id)) tellUploader(file);
+  // The lobby's bare "blocked" notice comes first; the uploader's own, with why, follows.
+  const verdict = file.status !== 'pending' && 'signature' in update;
+  if (verdict && myUploads.delete(file.id)) tellUploader(file);
 }
 
-/** The uploader learns the verdict: blocked (and why) or ready to download. */
+/** The uploader learns the verdict: blocked (why, and what happens next) or ready. */
 function tellUploader(file, message) {
   if (file.status === 'infected') {
-    sayUpload(message || `Archivo bloqueado: contiene ${file.signature}.`, 'error');
+    const why = message || `Archivo bloqueado: contiene ${file.signature}.`;
+    sayUpload(`${why} ${NEXT_FOR_UPLOADER}`, 'error');
   } else {
     sayUpload(`«${file.name}» está limpio: ya se puede descargar.`, 'ok');
   }
@@ -159,17 +190,13 @@ function failureText(status, body, retryAfter) {
   return text;
 }
 
-// ---- Delete, for administrators, after a confirmation dialog.
+// ---- Delete, for administrators, after the page's confirmation dialog.
 
-const deleteDialog = document.getElementById('delete-dialog');
-
-function confirmDelete(id) {
-  document.getElementById('delete-name').textContent = files.get(id)?.name || '';
-  deleteDialog.returnValue = '';
-  deleteDialog.addEventListener('close', () => {
-    if (deleteDialog.returnValue === 'delete') deleteFile(id);
-  }, { once: true });
-  deleteDialog.showModal();
+async function confirmDelete(id) {
+  const name = files.get(id)?.name || '';
+  const sure = await confirmAction(`¿Borrar «${name}»?`,
+    'Se borrará del servidor para todos. No se puede deshacer.', 'Borrar');
+  if (sure) await deleteFile(id);
 }
 
 async function deleteFile(id) {

@@ -3,81 +3,24 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import expect
 
-from tests.e2e.browser import TIMEOUT_MS, log_in, watch_errors
+from tests.e2e.browser import watch_errors
+from tests.e2e.chat_page import (
+    OWN,
+    assert_clean,
+    conversation,
+    message,
+    open_conversation,
+    open_menu,
+    room_dialog,
+    send,
+    wait_online,
+)
 
 pytestmark = pytest.mark.e2e
-
-OWN = re.compile(r"\bmsg-own\b")
-
-OpenChat = Callable[..., Page]
-
-
-@pytest.fixture
-def open_chat(live_server, browser: Browser) -> Iterator[OpenChat]:
-    """Log a user in, in a browser context of their own, and wait until the chat is connected."""
-    contexts = []
-
-    def open_as(username: str, width: int = 1200) -> Page:
-        context = browser.new_context(viewport={"width": width, "height": 800}, locale="es-ES")
-        contexts.append(context)
-        page = watch_errors(context.new_page())
-        log_in(page, live_server.url, username)
-        expect(page.locator("#connection-status")).to_have_text("Conectado")
-        return page
-
-    yield open_as
-    for context in contexts:
-        context.close()
-
-
-def wait_online(page: Page, *names: str) -> None:
-    for name in names:
-        expect(page.locator(f"#online-list [data-user='{name}']")).to_be_visible()
-
-
-def send(page: Page, text: str) -> None:
-    page.fill("#composer-text", text)
-    page.press("#composer-text", "Enter")
-    expect(message(page, text)).to_be_visible(timeout=TIMEOUT_MS)
-
-
-def message(page: Page, text: str):
-    return page.locator("#message-list .msg", has_text=text)
-
-
-def conversation(page: Page, name: str):
-    """The side-list button of the conversation shown as `name`."""
-    exact = re.compile(f"^{re.escape(name)}$")
-    label = page.locator(".conversation-name", has_text=exact)
-    return page.locator("#conversation-list .conversation", has=label)
-
-
-def open_conversation(page: Page, name: str) -> None:
-    conversation(page, name).click()
-    expect(page.locator("#conversation-title")).to_have_text(name)
-
-
-def room_dialog(
-    page: Page, action: str, code: str, password: str, persistent: bool = False
-) -> None:
-    """Open the room dialog, pick `action` ("Unirse" or "Crear"), fill it in and submit."""
-    page.click("#open-room-dialog")
-    page.locator("#room-form .segmented label", has_text=action).click()
-    page.fill("#room-code", code)
-    page.fill("#room-password", password)
-    if persistent:
-        page.check("#room-persistent")
-    page.click("#room-submit")
-
-
-def assert_clean(*pages: Page) -> None:
-    for page in pages:
-        assert page.errors == [], page.errors
 
 
 def test_two_users_see_each_others_lobby_messages(open_chat):
@@ -125,7 +68,7 @@ def test_password_room_carries_messages_and_notices_apart_from_the_lobby(open_ch
         expect(page.locator("#message-list .msg")).to_have_count(0)
 
     open_conversation(cliente, "proyecto-x")
-    cliente.click("#leave-room")
+    open_menu(cliente).get_by_role("button", name="Abandonar sala").click()
     expect(cliente.locator("#conversation-title")).to_have_text("Sala general")
     expect(cliente.locator("[data-conversation]")).to_have_count(1)
     open_conversation(admin, "proyecto-x")
@@ -220,24 +163,3 @@ def test_logout_in_another_tab_sends_the_chat_to_login(open_chat, live_server):
     chat_tab.wait_for_url(re.compile(r"/login"))
     expect(chat_tab.locator("#username")).to_be_visible()
     assert_clean(chat_tab, other_tab)
-
-
-def test_after_a_server_restart_the_page_reconnects_and_rejoins_its_room(open_chat, live_server):
-    admin, cliente = open_chat("admin"), open_chat("cliente")
-    room_dialog(admin, "Crear", "sala-viva", "clave-de-sala")
-    expect(admin.locator("#conversation-title")).to_have_text("sala-viva")
-    room_dialog(cliente, "Unirse", "sala-viva", "clave-de-sala")
-    expect(cliente.locator("#conversation-title")).to_have_text("sala-viva")
-
-    live_server.stop()
-    for page in admin, cliente:
-        expect(page.locator("#connection-status")).to_have_text("Reconectando…")
-    live_server.start()
-    for page in admin, cliente:
-        expect(page.locator("#connection-status")).to_have_text("Conectado", timeout=15_000)
-        expect(page.locator(".notice", has_text="Conexión recuperada.")).to_be_visible()
-    send(admin, "Seguimos aquí")
-    expect(message(cliente, "Seguimos aquí")).to_be_visible()
-    # While the server was down the browser itself logs the refused connections.
-    for page in admin, cliente:
-        assert [e for e in page.errors if "ERR_CONNECTION_REFUSED" not in e] == [], page.errors

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 
 import pytest
@@ -12,6 +13,7 @@ from tests.e2e.browser import log_in
 from tests.micronas import EICAR, MIB
 
 pytestmark = pytest.mark.e2e
+FULL_DATE = r"\d{1,2} [a-z]{3} \d{4}, \d\d:\d\d"  # «1 dic 2026, 16:05»
 
 
 def open_files(page, server, username: str) -> None:
@@ -36,8 +38,9 @@ def test_upload_shows_progress_turns_clean_live_and_downloads_identical(live_ser
     assert page.eval_on_selector("#upload-bar", "bar => bar.value") == 100
     entry = item(page, "informe_año.txt")
     expect(entry.locator(".badge")).to_have_text("limpio")
-    expect(entry.locator(".file-scan")).to_contain_text("Analizado con builtin-")
-    expect(entry.locator(".file-scan")).to_contain_text("(builtin)")
+    expect(entry.locator(".file-scan")).to_have_text(re.compile(rf"^Sin amenazas · {FULL_DATE}$"))
+    expect(entry.locator(".file-type")).to_have_text("Documento de texto")
+    expect(entry.locator(".file-date")).to_have_text(re.compile(rf"^{FULL_DATE}$"))
     expect(page.locator("#upload-message")).to_contain_text("está limpio")
     with page.expect_download() as info:
         entry.locator(".file-download").click()
@@ -72,9 +75,12 @@ def test_eicar_upload_is_blocked_with_a_plain_message(live_server, page, tmp_pat
     open_files(page, live_server, "cliente")
     page.set_input_files("#upload-input", str(source))
     expect(page.locator("#upload-message")).to_have_text(
-        "Archivo bloqueado: contiene Eicar-Test-Signature.")
+        "Archivo bloqueado: contiene Eicar-Test-Signature. Un administrador lo revisará; "
+        "no se puede descargar.")
     entry = item(page, "eicar.txt")
     expect(entry.locator(".badge")).to_have_text("bloqueado")
+    expect(entry.locator(".file-scan")).to_contain_text(
+        "Bloqueado: un administrador lo revisará; no se puede descargar")
     expect(entry.locator(".file-download")).to_be_hidden()
 
 
@@ -114,11 +120,11 @@ def test_admin_deletes_after_confirming(live_server, page, tmp_path):
     entry = item(page, "borrar.txt")
     expect(entry.locator(".badge")).to_have_text("limpio")
     entry.locator(".file-delete").click()
-    page.click("#delete-cancel")
+    page.click("#confirm-cancel")
     expect(entry).to_be_visible()
     entry.locator(".file-delete").click()
-    expect(page.locator("#delete-name")).to_have_text("borrar.txt")
-    page.click("#delete-confirm")
+    expect(page.locator("#confirm-title")).to_have_text("¿Borrar «borrar.txt»?")
+    page.click("#confirm-accept")
     expect(entry).to_have_count(0)
     page.reload()
     expect(page.locator("#files-empty")).to_be_visible()
@@ -136,3 +142,39 @@ def test_files_page_fits_a_phone_screen(live_server, browser, tmp_path):
     scroll_width = phone.evaluate("document.documentElement.scrollWidth")
     context.close()
     assert scroll_width <= 390
+
+
+def upload_as(server, username: str, name: str, data: bytes) -> dict:
+    """Upload through the API as `username`, as another person's browser would."""
+    http = server.session(username)
+    answer = http.post(f"{server.url}/api/files", files={"file": (name, data)},
+                       headers={"X-CSRFToken": server.csrf_token(http, "/files")}, timeout=30)
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
+def test_the_list_stays_newest_first_live_and_after_a_reload(live_server, page):
+    for name in ("uno.txt", "dos.txt"):
+        upload_as(live_server, "cliente", name, name.encode())
+    open_files(page, live_server, "usuario")
+    for name in ("tres.txt", "cuatro.txt"):
+        upload_as(live_server, "cliente", name, name.encode())
+        expect(item(page, name)).to_be_visible()
+    newest_first = ["cuatro.txt", "tres.txt", "dos.txt", "uno.txt"]
+    expect(page.locator(".file-item .file-name")).to_have_text(newest_first)
+    page.reload()
+    expect(page.locator(".file-item .file-name")).to_have_text(newest_first)
+    assert page.errors == []
+
+
+def test_a_blocked_file_never_shows_to_a_usuario_live_or_on_reload(live_server, page):
+    open_files(page, live_server, "usuario")
+    upload_as(live_server, "cliente", "eicar.txt", EICAR)
+    upload_as(live_server, "cliente", "acta.txt", b"acta\n")
+    expect(item(page, "acta.txt").locator(".badge")).to_have_text("limpio")
+    expect(item(page, "eicar.txt")).to_have_count(0)
+    page.reload()
+    expect(item(page, "acta.txt")).to_be_visible()
+    expect(item(page, "eicar.txt")).to_have_count(0)
+    expect(page.locator("#files-count")).to_have_text("(1)")
+    assert page.errors == []
