@@ -41,6 +41,9 @@ class ChatMessage(db.Model):
     username: Mapped[str] = mapped_column(String(32), nullable=False)
     text: Mapped[str] = mapped_column(Text, nullable=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    # A MicroNAS file shared in the message; no foreign key: the message outlives a deleted
+    # file and then shows it as deleted.
+    file_id: Mapped[str | None] = mapped_column(String(32))
 
 
 class RoomJoinFailures(db.Model):
