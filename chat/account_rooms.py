@@ -153,9 +153,11 @@ def sweep_away(now: float) -> None:
 
 
 def housekeeping(app: Flask) -> None:
-    """The chat's periodic task: the shared backend's heartbeat, then the away sweep."""
+    """The chat's periodic task: the shared backend's heartbeat (this process's sockets
+    counted again if the backend lost them), then the away sweep."""
     with app.app_context():
         state, now = _state(), time.time()
-        if state.membership.beat(now):
+        restored = state.membership.restore(state.local_sockets())
+        if state.membership.beat(now) or restored:
             state.presence_changed()
         sweep_away(now)

@@ -25,6 +25,11 @@ class Membership(ABC):
         """Keep this process's sockets alive; True when dead processes' sockets were dropped."""
         return False
 
+    def restore(self, sockets: list[tuple[str, str]]) -> bool:
+        """Count this process's (sid, username) sockets again if the backend lost them (a
+        Redis restarted without persistence); True when it had."""
+        return False
+
     @abstractmethod
     def connect(self, sid: str, username: str, cap: int) -> int:
         """Count a new socket of `username`: its number of sockets now (1: it came online),

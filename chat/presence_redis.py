@@ -95,10 +95,12 @@ class RedisMembership(Membership):
     def _key(self, *parts: str) -> str:
         return self.prefix + ":".join(parts)
 
-    def connect(self, sid: str, username: str, cap: int) -> int:
-        keys = [self._key("sockets", username), self._key("host", self.host_id),
+    def _connect_keys(self, username: str) -> list[str]:
+        return [self._key("sockets", username), self._key("host", self.host_id),
                 self._key("online"), self._key("away")]
-        return int(self._connect(keys=keys, args=[sid, username, cap]))
+
+    def connect(self, sid: str, username: str, cap: int) -> int:
+        return int(self._connect(keys=self._connect_keys(username), args=[sid, username, cap]))
 
     def disconnect(self, sid: str, username: str, now: float) -> bool:
         keys = [self._key("host", self.host_id), self._key("sockets", username),
@@ -136,6 +138,16 @@ class RedisMembership(Membership):
 
     def take_away(self, before: float) -> list[str]:
         return list(self._take_away(keys=[self._key("away")], args=[before]))
+
+    def restore(self, sockets: list[tuple[str, str]]) -> bool:
+        if not sockets or self.redis.exists(self._key("host", self.host_id)):
+            return False
+        with self.redis.pipeline() as pipe:
+            for sid, username in sockets:  # no account holds more sockets than all of them
+                self._connect(keys=self._connect_keys(username),
+                              args=[sid, username, len(sockets)], client=pipe)
+            pipe.execute()
+        return True
 
     def beat(self, now: float) -> bool:
         """Mark this process alive, then drop the sockets of processes that stopped beating."""

@@ -97,6 +97,11 @@ class ChatState:
         with self._lock:
             return self._connections.pop(sid, None)
 
+    def local_sockets(self) -> list[tuple[str, str]]:
+        """(sid, username) of every socket this process holds."""
+        with self._lock:
+            return [(c.sid, c.username) for c in self._connections.values()]
+
     def connection(self, sid: str) -> Connection | None:
         """The tracked socket, or None."""
         with self._lock:

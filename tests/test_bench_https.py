@@ -55,7 +55,10 @@ def test_https_server_serves_the_bench_clients() -> None:
         assert server.url.startswith("https://") and server.ca_path.exists()
         deflated, phase = run_apart(room_traffic(Room(pichat_target(server, 2, deflate=True))))
         stormed = run_apart(small_storm(server, add_bench_users(server, "ola", 5)))
-    assert deflated
+    # Browsers offer permessage-deflate: eventlet's websocket takes it, gevent-websocket
+    # has none (the bench client copes with either).
+    assert deflated == (MODE == "eventlet")
     assert phase.sent > 0 and phase.refused == 0 and phase.lost == 0
     assert phase.delivered == 4 * phase.sent
-    assert (stormed.served, stormed.failed, stormed.deflated) == (5, 0, 5)
+    assert (stormed.served, stormed.failed) == (5, 0)
+    assert stormed.deflated == (5 if MODE == "eventlet" else 0)

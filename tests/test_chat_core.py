@@ -134,3 +134,13 @@ def test_cooldown_is_per_key(fake_clock):
     assert [cooldown.ready("a"), cooldown.ready("a"), cooldown.ready("b")] == [True, False, True]
     fake_clock.advance(2)
     assert cooldown.ready("a")
+
+
+def test_a_process_counts_its_sockets_again_when_redis_lost_them(two_processes):
+    first, other = two_processes
+    first.connect("s1", "ana", cap=20)
+    other.connect("s2", "bea", cap=20)
+    _drop_keys(first)  # as a Redis restarted without persistence
+    assert first.restore([("s1", "ana")]) is True
+    assert first.restore([("s1", "ana")]) is False  # nothing lost this time
+    assert first.online() == ["ana"] and first.sids("ana") == ["s1"]
