@@ -15,10 +15,11 @@ socket_connected = _signals.signal("socket-connected")
 
 def init_app(app: Flask) -> None:
     """Bind login, passwords, rate limits, headers, error pages, the CLI and first-start pages."""
-    from security import cli, first_start, headers, http_errors, login, passwords, ratelimit
+    from security import cli, first_start, headers, http_errors, labels, login, passwords, ratelimit
 
     app.extensions["passwords"] = passwords.PasswordService(app.config["PASSWORD_HASH_CONCURRENCY"])
     login.init_app(app)
+    labels.init_app(app)
     ratelimit.init_app(app)
     headers.init_app(app)
     http_errors.init_app(app)

@@ -11,7 +11,7 @@ from sqlalchemy import update
 from extensions import db, login_manager
 from logging_ import audit
 from sanitization.names import truncate_for_log
-from security import labels, sessions
+from security import sessions
 from security.accounts import end_sessions, find_user, passwords
 from security.clock import utcnow
 from security.http_errors import error_response, wants_json
@@ -43,7 +43,6 @@ BAD_CREDENTIALS = "Usuario o contraseña incorrectos."
 def init_app(app: Flask) -> None:
     """Configure Flask-Login for this app; templates name the user's role in Spanish."""
     login_manager.init_app(app)
-    labels.init_app(app)
     login_manager.login_view = "login"
     login_manager.login_message = "Inicie sesión para continuar."
     login_manager.session_protection = "basic"
