@@ -36,10 +36,12 @@ import chat
 import logging_
 import nas
 import security
+from chat.message_queue import redis_queue
 from config import BASE_DIR, ConfigError, load_config
 from errors import Refusal
 from extensions import csrf, db, limiter, migrate, socketio
 from logging_.applog import configure_app_logging
+from nas.routes import UPLOADERS
 from security import setup_token
 from security.accounts import has_administrator, seed_accounts
 from security.certificates import CertificateError, TlsFiles, fingerprint, server_context
@@ -72,7 +74,7 @@ def create_app(config_name: str | None = None) -> Flask:
     socketio.init_app(
         app,
         async_mode=app.config["ASYNC_MODE"],
-        message_queue=app.config["REDIS_URL"],
+        client_manager=redis_queue(app.config["REDIS_URL"]),
         cors_allowed_origins=app.config["ALLOWED_ORIGINS"] or None,
     )
     trust_proxies(app)
@@ -140,7 +142,7 @@ def register_pages(app: Flask) -> None:
     @app.get("/")
     @login_required
     def index() -> str:
-        return render_template("index.html")
+        return render_template("index.html", can_upload=current_user.role in UPLOADERS)
 
 
 def prepare_database(app: Flask) -> list[str]:

@@ -288,6 +288,11 @@ class Config:
         self.ROOM_ATTEMPTS_PER_MINUTE = env_int("ROOM_ATTEMPTS_PER_MINUTE", 10, minimum=1)
         # Persistent rooms keep history in the database: one account cannot fill it.
         self.MAX_ROOMS_PER_USER = env_int("MAX_ROOMS_PER_USER", 20, minimum=1)
+        # The longest any persistent room keeps a message, whatever its creator chose: an
+        # organisation's data-retention rule (e.g. 365). 0 keeps messages until deleted.
+        self.HISTORY_MAX_DAYS = env_int("HISTORY_MAX_DAYS", 0, maximum=36500)
+        # Expired messages are purged by a background task (tests run its passes themselves).
+        self.HISTORY_BACKGROUND_SWEEP = True
         # Sockets one account may hold (tabs, phones): each has its own event budget.
         self.MAX_SOCKETS_PER_USER = env_int("MAX_SOCKETS_PER_USER", 20, minimum=1)
         # An account with no socket for this long leaves its ephemeral rooms (they live only
@@ -391,6 +396,7 @@ class TestingConfig(DevelopmentConfig):
         # In-process tests drive sockets through Flask-SocketIO's test client, unpatched.
         self.ASYNC_MODE = "threading"
         self.NAS_BACKGROUND_SCAN = False
+        self.HISTORY_BACKGROUND_SWEEP = False
         # The test client reads what was emitted right after each call.
         self.PRESENCE_BATCH_SECONDS = 0.0
 

@@ -1,8 +1,8 @@
 """Real-time chat over Socket.IO: the lobby, rooms with a code and password, direct messages.
 
 ``init_app(app)`` puts the per-app ChatState at ``app.extensions["chat"]``, registers the
-Socket.IO handlers, closes a user's sockets when ``security.session_ended`` fires and
-passes MicroNAS's signals on to the browsers.
+Socket.IO handlers, closes a user's sockets when ``security.session_ended`` fires,
+passes MicroNAS's signals on to the browsers and starts the history sweeper.
 """
 
 from __future__ import annotations
@@ -19,7 +19,15 @@ ADMINS = "admins"
 
 def init_app(app: Flask) -> None:
     """Create the app's chat state, register the handlers and the session-end receiver."""
-    from chat import event_gate, file_events, handlers, models  # noqa: F401  (models: tables)
+    from chat import (  # noqa: F401  (models: tables)
+        erasure,
+        event_gate,
+        file_events,
+        handlers,
+        history_events,
+        history_sweeper,
+        models,
+    )
     from chat.presence import MemoryMembership
     from chat.presence_redis import RedisMembership
     from chat.state import ChatState
@@ -44,7 +52,10 @@ def init_app(app: Flask) -> None:
     # Blinker keeps only a weak reference: app.extensions holds the strong one.
     session_ended.connect(state.end_user_sockets, sender=app)
     socket_connected.connect(state.has_sockets, sender=app)
+    erasure.install(app)
     handlers.register(socketio)
+    history_events.register(socketio)
+    history_sweeper.init_app(app)
     event_gate.install(app, state, socketio.server)
     file_events.subscribe(app)
 

@@ -18,7 +18,8 @@ from flask import Flask, current_app
 
 from chat import LOBBY, members, rooms
 from chat.models import ChatRoom
-from chat.state import ChatState
+from chat.state import ChatState, Connection
+from errors import Refusal
 from logging_ import audit
 from security.clock import as_utc, utcnow
 
@@ -35,6 +36,12 @@ def socket_room(code: str) -> str:
 def user_room(username: str) -> str:
     """The Socket.IO room every socket of one account is in (direct messages arrive here)."""
     return f"user:{username}"
+
+
+def require_member(connection: Connection, code: str) -> None:
+    """Refuse (forbidden) a socket that is not in room `code`; everyone is in the lobby."""
+    if code != LOBBY and not _state().in_room(connection.sid, socket_room(code)):
+        raise Refusal(403, "forbidden", "No está en esa sala.")
 
 
 def _state() -> ChatState:
@@ -124,9 +131,10 @@ def account_rooms(username: str) -> list[ChatRoom]:
 
 def describe(room: ChatRoom) -> dict[str, Any]:
     """A room as the `rooms` event and the join acks give it: members, whether it keeps
-    history, who created it, and its recent history."""
+    history, who created it, how many days it keeps (0: always), and its recent history."""
     return {"room": room.code, "persistent": room.persistent, "members": members_of(room),
-            "creator": room.created_by, "history": rooms.history(room)}
+            "creator": room.created_by, "retention_days": room.retention_days or 0,
+            "history": rooms.history(room)}
 
 
 def listing(username: str, found: list[ChatRoom] | None = None) -> list[dict[str, Any]]:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+import redis
 from flask import current_app, request
 from flask_login import current_user
 
@@ -28,6 +29,7 @@ Handler = Callable[[Connection, object], dict[str, Any] | None]
 _MISSING = object()
 # How stale a socket's view of its session may get when no session_ended signal came.
 SESSION_RECHECK_SECONDS = 5.0
+REDIS_DOWN = "El chat no puede entregar mensajes ahora mismo; inténtelo de nuevo en unos segundos."
 
 
 def failure(code: str, message: str) -> Ack:
@@ -81,6 +83,11 @@ def on_unexpected_error(exc: BaseException) -> Ack | bool:
         # A lock held elsewhere (a backup, a maintenance shell) passes: one line, no frames.
         log.warning("chat event %r: database busy", event)
         return failure("internal", "La base de datos está ocupada; inténtelo de nuevo.")
+    if isinstance(exc, redis.RedisError):
+        # Redis restarting passes too (chat works again within seconds of its return); until
+        # then every event that needs it says so, in one line each.
+        log.warning("chat event %r: Redis unavailable (%s)", event, type(exc).__name__)
+        return False if event == "connect" else failure("internal", REDIS_DOWN)
     # Type and frames only: an exception's message may quote the payload, i.e. chat text.
     frames = "".join(traceback.format_tb(exc.__traceback__))
     log.error("chat event %r failed with %s\n%s", event, type(exc).__name__, frames)

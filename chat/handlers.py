@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-import uuid
 from contextlib import suppress
 from functools import partial
 from typing import Any
@@ -12,13 +11,12 @@ from flask import current_app, request
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, SocketIO, emit, join_room
 
-from chat import ADMINS, DM_PREFIX, LOBBY, account_rooms, rooms, validation
-from chat.account_rooms import socket_room, user_room
+from chat import ADMINS, DM_PREFIX, LOBBY, account_rooms, posting, rooms, sharing, validation
+from chat.account_rooms import require_member, socket_room, user_room
 from chat.acks import chat_state, client_event, on_unexpected_error
 from chat.state import Connection
 from errors import Refusal, bad_request
 from logging_ import audit
-from security.accounts import find_user
 
 # python-socketio answers a refused connect but keeps its Engine.IO session (and socket) open,
 # answering pings. The session is closed once the refusal has left for the client (a polling
@@ -86,24 +84,11 @@ def on_disconnect(*_reason: object) -> None:
         state.presence_changed()
 
 
-def _require_member(connection: Connection, code: str) -> None:
-    if code != LOBBY and not chat_state().in_room(connection.sid, socket_room(code)):
-        raise Refusal(403, "forbidden", "No está en esa sala.")
-
-
 def _spend_room_attempt(connection: Connection) -> None:
     """One of the account's room-password attempts this minute, or rate_limited."""
     if not chat_state().room_attempts.take(connection.username):
         raise Refusal(429, "rate_limited",
                       "Demasiados intentos con salas en un minuto; espere un momento.")
-
-
-def _new_message(room: str, username: str, text: str) -> dict[str, str]:
-    """A message event's payload with a random id and the current time."""
-    return {
-        "id": uuid.uuid4().hex, "room": room, "user": username, "text": text,
-        "ts": rooms.timestamp(),
-    }
 
 
 @client_event
@@ -142,7 +127,7 @@ def leave_room_event(connection: Connection, payload: object) -> None:
     code = validation.room_ref(payload)
     if code == LOBBY:
         raise bad_request("No se puede salir de la sala general.")
-    _require_member(connection, code)
+    require_member(connection, code)
     account_rooms.leave(account_rooms.find(code), connection.username)
 
 
@@ -162,26 +147,33 @@ def close_room_event(connection: Connection, payload: object) -> None:
 def send_message(connection: Connection, payload: object) -> dict[str, Any]:
     """send_message {room, text} -> {id}: to the lobby or a room the socket is in."""
     code, text = validation.room_message(payload)
-    _require_member(connection, code)
-    message = _new_message(code, connection.username, text)
-    if room_id := chat_state().stored_rooms.get(code):
-        rooms.save_message(room_id, message)
-    # Ephemeral text lives only in this emit: no variable, table or log keeps it after.
-    emit("message", message, to=socket_room(code))
-    return {"id": message["id"]}
+    require_member(connection, code)
+    return {"id": posting.to_room(code, connection.username, text)["id"]}
 
 
 @client_event
 def send_direct(connection: Connection, payload: object) -> dict[str, Any]:
     """send_direct {to, text} -> {id}: to both users' sockets, room "dm:<a>:<b>"."""
     to, text = validation.direct_message(payload)
-    recipient = find_user(to)
-    if recipient is None or not recipient.active:
-        raise Refusal(404, "not_found", "No existe ese usuario.")
-    pair = sorted((connection.username, recipient.username))
-    message = _new_message(DM_PREFIX + ":".join(pair), connection.username, text)
-    emit("message", message, to=[user_room(name) for name in pair])
-    audit("direct_message", target=recipient.username)
+    message, recipient = posting.to_person(to, connection.username, text)
+    audit("direct_message", target=recipient)
+    return {"id": message["id"]}
+
+
+@client_event
+def share_file(connection: Connection, payload: object) -> dict[str, Any]:
+    """share_file {room or to, file_id, text?} -> {id}: a message carrying the file's card."""
+    share = validation.shared_file(payload)
+    if share.room is not None:
+        require_member(connection, share.room)
+    card = sharing.card_to_share(share.file_id)
+    if share.room is not None:
+        message = posting.to_room(share.room, connection.username, share.text, card)
+        where = f"room:{share.room}"
+    else:
+        message, recipient = posting.to_person(str(share.to), connection.username, share.text, card)
+        where = f"dm:{recipient}"
+    audit("file_shared", target=card["id"], detail=where)
     return {"id": message["id"]}
 
 
@@ -197,7 +189,7 @@ def typing(connection: Connection, payload: object) -> None:
         to_room = user_room(ref[1] if ref[0] == connection.username else ref[0])
     else:
         code = ref
-        _require_member(connection, code)
+        require_member(connection, code)
         to_room = socket_room(code)
     if chat_state().typing.ready((connection.username, code)):
         emit("typing", {"room": code, "user": connection.username}, to=to_room,
@@ -222,6 +214,7 @@ CLIENT_EVENTS = {
     "close_room": close_room_event,
     "send_message": send_message,
     "send_direct": send_direct,
+    "share_file": share_file,
     "typing": typing,
     "*": on_any_event,
 }

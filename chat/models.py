@@ -28,6 +28,8 @@ class ChatRoom(db.Model):
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, default=utcnow
     )
+    # Days a persistent room keeps its messages (None or 0: forever, up to HISTORY_MAX_DAYS).
+    retention_days: Mapped[int | None] = mapped_column(Integer)
 
 
 class ChatMessage(db.Model):
@@ -44,6 +46,7 @@ class ChatMessage(db.Model):
     # A MicroNAS file shared in the message; no foreign key: the message outlives a deleted
     # file and then shows it as deleted.
     file_id: Mapped[str | None] = mapped_column(String(32))
+    edited_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class RoomJoinFailures(db.Model):

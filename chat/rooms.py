@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import Select, func, insert
@@ -10,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
-from chat import LOBBY
+from chat import LOBBY, sharing
 from chat.models import ChatMessage, ChatRoom, RoomJoinFailures, RoomMember
 from errors import Refusal
 from extensions import db
@@ -165,19 +167,21 @@ def delete_room(room: ChatRoom) -> None:
     db.session.commit()
 
 
-def save_message(room_id: int, message: dict[str, str]) -> None:
-    """Keep a message of a persistent room (never called for ephemeral ones)."""
+def save_message(room_id: int, message: dict[str, Any]) -> None:
+    """Keep a message of a persistent room (never called for ephemeral ones); of a shared
+    file, only its id."""
     created_at = datetime.fromisoformat(message["ts"])
     db.session.add(
         ChatMessage(
             id=message["id"], room_id=room_id, username=message["user"],
             text=message["text"], created_at=created_at,
+            file_id=message["file"]["id"] if "file" in message else None,
         )
     )
     db.session.commit()
 
 
-def history(room: ChatRoom) -> list[dict[str, str]]:
+def history(room: ChatRoom) -> list[dict[str, Any]]:
     """The last HISTORY_LIMIT messages of a room, oldest first (ephemeral rooms have none)."""
     if not room.persistent:
         return []
@@ -188,8 +192,20 @@ def history(room: ChatRoom) -> list[dict[str, str]]:
         .limit(HISTORY_LIMIT)
     )
     newest_first = db.session.scalars(query).all()
-    return [
-        {"id": m.id, "room": room.code, "user": m.username, "text": m.text,
-         "ts": timestamp(m.created_at)}
-        for m in reversed(newest_first)
-    ]
+    return messages_json(room.code, newest_first[::-1])
+
+
+def messages_json(code: str, stored: Sequence[ChatMessage]) -> list[dict[str, Any]]:
+    """Stored messages of room `code` as `message` events carry them: each shared file's card
+    with the file's current status, `edited_ts` on the edited ones."""
+    cards = sharing.current_cards({m.file_id for m in stored if m.file_id})
+    entries = []
+    for m in stored:
+        entry = {"id": m.id, "room": code, "user": m.username, "text": m.text,
+                 "ts": timestamp(m.created_at)}
+        if m.file_id:
+            entry["file"] = cards[m.file_id]
+        if m.edited_at is not None:
+            entry["edited_ts"] = timestamp(m.edited_at)
+        entries.append(entry)
+    return entries

@@ -15,6 +15,8 @@ from sanitization.text import clean_message_text
 
 # Argon2 hashes any length, but a megabyte password would cost memory for nothing.
 MAX_ROOM_PASSWORD_CHARS = 128
+# MicroNAS ids are 32 hex digits; anything far longer is not worth a database lookup.
+MAX_FILE_ID_CHARS = 64
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,36 @@ def direct_message(payload: object) -> tuple[str, str]:
     """send_direct {to, text} -> (recipient username, clean text)."""
     values = parse(payload, {"to": Field(str), "text": _TEXT})
     return clean_username(values["to"]), clean_message_text(values["text"])
+
+
+@dataclass(frozen=True)
+class Share:
+    """A share_file request: where (a room, or a person for a direct message), which file,
+    and the text that goes with it ("" for none)."""
+
+    room: str | None
+    to: str | None
+    file_id: str
+    text: str
+
+
+def shared_file(payload: object) -> Share:
+    """share_file {room or to, file_id, text?} -> Share."""
+    optional = Field(str, required=False)
+    fields = {"room": optional, "to": optional, "text": optional,
+              "file_id": Field(str, max_chars=MAX_FILE_ID_CHARS)}
+    values = parse(payload, fields)
+    if ("room" in values) == ("to" in values):
+        raise bad_request("Indique una sala (room) o una persona (to), no las dos.")
+    if not values["file_id"]:
+        raise bad_request("Falta el archivo.")
+    raw_text = str(values.get("text", ""))
+    return Share(
+        room=_room_name(values["room"]) if "room" in values else None,
+        to=clean_username(values["to"]) if "to" in values else None,
+        file_id=str(values["file_id"]),
+        text=clean_message_text(raw_text) if raw_text.strip() else "",
+    )
 
 
 def _room_name(value: object) -> str:

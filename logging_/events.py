@@ -27,6 +27,7 @@ AUDIT_EVENTS = (
     "file_downloaded",
     "file_deleted",
     "file_infected",
+    "file_shared",
     "access_denied",
     "socket_refused",
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Collection
 
 from flask import current_app
 from flask_login import current_user
@@ -81,6 +82,25 @@ def downloadable(file_id: str) -> tuple[StoredFile, str]:
         raise Refusal(403, "infected", record.blocked_message())
     audit("file_downloaded", target=file_id, detail=record.display_name)
     return record, path
+
+
+def shareable(file_id: str) -> StoredFile:
+    """A file that may be shared into a conversation: one that exists and is not blocked (a
+    pending one may: its card follows the verdict)."""
+    record = _find(file_id)
+    if record.missing:
+        raise Refusal(404, "not_found", "El archivo ya no está en el servidor.")
+    if record.status == INFECTED:
+        raise Refusal(403, "forbidden", "Ese archivo está bloqueado: no se puede compartir.")
+    return record
+
+
+def find_files(file_ids: Collection[str]) -> dict[str, StoredFile]:
+    """The files with these ids that still exist, by id (one query)."""
+    if not file_ids:
+        return {}
+    query = select(StoredFile).where(StoredFile.id.in_(file_ids))
+    return {record.id: record for record in db.session.scalars(query)}
 
 
 def delete_file(file_id: str) -> None:

@@ -41,6 +41,7 @@ HOST_HEADER = re.compile(r"(?:[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])(?::[
 # Request target: visible ASCII only, so neither CR/LF nor spaces can reach the Location header.
 REQUEST_LINE = re.compile(r"[A-Z]{1,20} ([!-~]+) HTTP/[0-9]\.[0-9]")
 HTTPS_ENVIRON = {"wsgi.url_scheme": "https", "HTTPS": "on"}  # what servers set for TLS
+LISTEN_BACKLOG = 1024
 BAD_REQUEST = b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
 
 
@@ -90,10 +91,8 @@ def serve_eventlet(
     max_connections: int, limit: PerAddressLimit | None, **kwargs: Any,
 ) -> None:
     """eventlet.wsgi.server, as Flask-SocketIO runs it, with the sorting done by its protocol."""
-    import eventlet
     import eventlet.wsgi
 
-    family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
     protocol = header_deadline_protocol(kwargs.pop("protocol", None) or small_buffer_protocol(),
                                         timeout)
     if context is not None:
@@ -101,7 +100,7 @@ def serve_eventlet(
         kwargs["environ"] = {**(kwargs.get("environ") or {}), **HTTPS_ENVIRON}
     if limit is not None:
         protocol = per_address_protocol(protocol, limit)
-    listener = eventlet.listen(address, family)
+    listener = nodelay_listener(host, port)
     # eventlet's own debug mode writes tracebacks into 500 responses: only with DEBUG.
     kwargs.setdefault("debug", app.debug)
     eventlet.wsgi.server(listener, app, max_size=max_connections, protocol=protocol, **kwargs)
@@ -111,17 +110,13 @@ def serve_gevent(
     app: Flask, host: str, port: int, context: ssl.SSLContext | None, timeout: float,
     max_connections: int, limit: PerAddressLimit | None, **kwargs: Any,
 ) -> None:
-    """gevent's WSGIServer, as Flask-SocketIO runs it, sorting connections in `handle`."""
+    """gevent's WSGIServer with gevent-websocket's handler (engine.io then reads each frame in
+    the handler's greenlet), sorting connections in `handle`."""
     from gevent import pywsgi
+    from geventwebsocket.handler import WebSocketHandler
 
-    try:
-        from geventwebsocket.handler import WebSocketHandler
-    except ImportError:  # engine.io then takes websockets from simple-websocket
-        pass
-    else:
-        kwargs.setdefault("handler_class", WebSocketHandler)
-    kwargs.setdefault("handler_class", websocket_closing_handler())
-    kwargs["handler_class"] = header_deadline_handler(kwargs["handler_class"], timeout)
+    kwargs["handler_class"] = header_deadline_handler(
+        kwargs.get("handler_class", WebSocketHandler), timeout)
     kwargs["log"] = "default" if kwargs.pop("log_output") else None
     server_class = pywsgi.WSGIServer
     if context is not None:
@@ -129,7 +124,24 @@ def serve_gevent(
         kwargs["environ"] = {**(kwargs.get("environ") or {}), **HTTPS_ENVIRON}
     if limit is not None:
         server_class = per_address_server(server_class, limit)
-    server_class((host, port), app, spawn=max_connections, **kwargs).serve_forever()
+    server_class(nodelay_listener(host, port), app, spawn=max_connections,
+                 **kwargs).serve_forever()
+
+
+def nodelay_listener(host: str, port: int) -> socket.socket:
+    """The listening socket (green: made after monkey-patching), its connections unbuffered.
+
+    Without TCP_NODELAY, Nagle's algorithm held each ack back behind the broadcast its sender
+    also receives until the client's delayed ACK came, ~40 ms on every send; accepted sockets
+    inherit the option. The backlog takes a connect storm after a restart.
+    """
+    family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.bind(address)
+    sock.listen(LISTEN_BACKLOG)
+    return sock
 
 
 def small_buffer_protocol() -> type:
@@ -137,21 +149,6 @@ def small_buffer_protocol() -> type:
     from eventlet import wsgi
 
     return type("SmallBufferProtocol", (wsgi.HttpProtocol,), {"wbufsize": SMALL_WRITE_BUFFER})
-
-
-def websocket_closing_handler() -> type:
-    """gevent's WSGIHandler that ends the connection after a websocket, as eventlet does.
-
-    Without it gevent parses the websocket's last frames as a next HTTP request and logs them.
-    """
-    from gevent.pywsgi import WSGIHandler
-
-    class WebSocketClosingHandler(WSGIHandler):
-        def handle_one_request(self) -> Any:
-            result = super().handle_one_request()
-            return None if result is True and self._connection_upgrade_requested() else result
-
-    return WebSocketClosingHandler
 
 
 def tls_or_redirect_protocol(base: type, context: ssl.SSLContext, timeout: float) -> type:

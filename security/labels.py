@@ -33,6 +33,7 @@ EVENT_LABELS = {
     "file_downloaded": "Archivo descargado",
     "file_deleted": "Archivo borrado",
     "file_infected": "Archivo infectado",
+    "file_shared": "Archivo compartido en el chat",
     "access_denied": "Acceso denegado",
     "socket_refused": "Conexión de chat rechazada",
 }

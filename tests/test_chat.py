@@ -148,7 +148,8 @@ def test_direct_message_to_unknown_user_answers_not_found(users, to):
 def test_create_room_joins_the_creator(users):
     answer = make_room(users.connect("admin"))
     assert answer == {"ok": True, "room": "sala1", "members": ["admin"], "persistent": False,
-                      "creator": "admin", "history": []}
+                      "creator": "admin", "retention_days": 0,
+                      "history": []}
 
 
 @pytest.mark.parametrize("code", ["sala1", "lobby", "LOBBY"])
@@ -165,7 +166,8 @@ def test_join_room_answers_members_and_tells_the_members(users):
     drain(admin)
     answer = join(cliente)
     assert answer == {"ok": True, "room": "sala1", "members": ["admin", "cliente"],
-                      "persistent": False, "creator": "admin", "history": []}
+                      "persistent": False, "creator": "admin", "retention_days": 0,
+                      "history": []}
     [joined] = events(admin, "user_joined")
     assert (joined["room"], joined["user"]) == ("sala1", "cliente")
 

@@ -7,7 +7,9 @@
 const SAVE_DELAY_MS = 300;
 // Per conversation, so a day of chat stays well inside the browser's storage quota.
 const SAVED_ENTRIES = 100;
-const KEPT_FIELDS = ['id', 'kind', 'title', 'peer', 'persistent', 'creator', 'unread'];
+const KEPT_FIELDS = [
+  'id', 'kind', 'title', 'peer', 'persistent', 'creator', 'unread', 'mentions', 'retention',
+];
 
 function snapshot(store) {
   const conversations = [...store.items.values()].map((conversation) => {

@@ -41,8 +41,9 @@ export class ConversationMenu {
       this.setOpen(false);
       this.button.focus();
     });
+    // A dialog opened from the menu (a confirmation) leaves it open behind.
     document.addEventListener('click', (event) => {
-      if (this.isOpen() && !event.target.closest('.menu-wrap')) this.setOpen(false);
+      if (this.isOpen() && !event.target.closest('.menu-wrap, dialog')) this.setOpen(false);
     });
   }
 

@@ -23,10 +23,13 @@ export function setupNotifications(button, stateLine) {
   });
 }
 
-/** Notify about a message if the tab is hidden and the user allowed it; `onClick` opens it. */
-export function notifyHidden(title, body, onClick) {
+/**
+ * Notify about a message if the tab is hidden and the user allowed it; `onClick` opens it.
+ * A later notification with the same `tag` (by default the title) replaces this one.
+ */
+export function notifyHidden(title, body, onClick, tag = title) {
   if (!supported || !document.hidden || Notification.permission !== 'granted') return;
-  const notification = new Notification(title, { body, tag: title });
+  const notification = new Notification(title, { body, tag });
   notification.addEventListener('click', () => {
     window.focus();
     onClick();

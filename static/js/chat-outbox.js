@@ -1,4 +1,4 @@
-// Messages the user wrote, sent one at a time in the order written; offline, they wait.
+// Messages the user wrote or files shared, sent one at a time in order; offline, they wait.
 'use strict';
 
 import { request } from './chat-socket.js';
@@ -76,11 +76,20 @@ export class Outbox {
     return true;
   }
 
+  /** The event and payload that send `entry`: a text, or a shared file (and its text). */
+  request(entry) {
+    const where = entry.room.startsWith('dm:')
+      ? { to: directPeer(entry.room, this.me) } : { room: entry.room };
+    if (entry.file) {
+      const text = entry.text ? { text: entry.text } : {};
+      return ['share_file', { ...where, file_id: entry.file.id, ...text }];
+    }
+    return [where.to ? 'send_direct' : 'send_message', { ...where, text: entry.text }];
+  }
+
   /** The ack of `entry`'s event, or an `offline` failure as soon as the connection drops. */
   emit(entry) {
-    const [event, payload] = entry.room.startsWith('dm:')
-      ? ['send_direct', { to: directPeer(entry.room, this.me), text: entry.text }]
-      : ['send_message', { room: entry.room, text: entry.text }];
+    const [event, payload] = this.request(entry);
     let dropped;
     const interrupted = new Promise((resolve) => {
       dropped = () => resolve({ ok: false, error: 'offline' });

@@ -5,6 +5,11 @@
 import { errorText, request } from './chat-socket.js';
 import { LOBBY } from './chat-store.js';
 
+/** The room's days of retention (0: for ever), where the server tells them. */
+function keepRetention(conversation, info) {
+  if ('retention_days' in info) conversation.retention = info.retention_days ?? 0;
+}
+
 export class RoomMembership {
   /**
    * `page` gives the store, socket and outbox, and `showActive()` (redraw the open
@@ -27,10 +32,11 @@ export class RoomMembership {
     this.page.showActive();
   }
 
-  applyRoom({ room, persistent, members, creator, history }) {
+  applyRoom({ room, persistent, members, creator, history, ...more }) {
     const conversation = this.store.add({ id: room, kind: 'room', title: room });
     conversation.persistent = persistent;
     if (creator) conversation.creator = creator;
+    keepRetention(conversation, more);
     // Who was here before this connect rejoins without a "se ha unido" notice.
     conversation.formerMembers = conversation.members;
     conversation.members = new Set(members ?? []);
@@ -84,6 +90,8 @@ export class RoomMembership {
     conversation.persistent = mode === 'create' ? persistent : keeps;
     conversation.creator = mode === 'create' ? this.store.me : ack.creator ?? conversation.creator;
     conversation.members = new Set(ack.members ?? []);
+    // A room just created keeps its messages as long as the installation allows.
+    keepRetention(conversation, mode === 'create' ? { retention_days: 0, ...ack } : ack);
     this.store.mergeHistory(conversation, history);
     this.page.open(ack.room);
     return '';

@@ -1,10 +1,14 @@
 // The page's conversations (lobby, rooms, direct chats) and their entries, kept in memory.
 'use strict';
 
+import { forgetMissing, insertMessages } from './chat-stored.js';
+
 export const LOBBY = 'lobby';
 
 // Older entries are dropped so a tab left open for days does not grow without bound.
 const MAX_ENTRIES = 300;
+// While the reader scrolls back, the pages loaded stay, up to this many entries.
+export const MAX_LOADED = 3000;
 // What the server removes from a message (control and bidi characters), so a pending
 // message shows the text the others will read and can be matched with its broadcast.
 const REMOVED = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]|[\ud800-\udfff]/gu;
@@ -46,6 +50,7 @@ export class Conversations {
     if (!this.items.has(id)) {
       this.items.set(id, {
         id, ...fields, members: new Set(members), entries: [], seen: new Set(), unread: 0,
+        mentions: 0,
       });
     }
     return this.items.get(id);
@@ -86,7 +91,8 @@ export class Conversations {
     const conversation = this.conversationOf(message.room);
     if (!conversation || conversation.seen.has(String(message.id))) return null;
     const sending = message.user === this.me && conversation.entries.find(
-      (entry) => entry.state === 'sending' && entry.text === message.text,
+      (entry) => entry.state === 'sending' && entry.text === message.text
+        && entry.file?.id === message.file?.id,
     );
     if (sending) {
       this.confirm(conversation, sending, message.id);
@@ -98,12 +104,16 @@ export class Conversations {
     return { conversation, entry, confirmed: false };
   }
 
-  /** A message written here, shown at once and marked pending until the server acks it. */
-  addPending(conversation, text) {
+  /**
+   * A message written here (with `file`, a shared file's card), shown at once and marked
+   * pending until the server acks it.
+   */
+  addPending(conversation, text, file) {
     const entry = {
       type: 'message', key: localKey('l:'), room: conversation.id, user: this.me,
       text: cleanText(text), ts: new Date().toISOString(), state: 'queued',
     };
+    if (file) entry.file = file;
     pushEntry(conversation, entry);
     return entry;
   }
@@ -123,18 +133,43 @@ export class Conversations {
     return true;
   }
 
-  /** Insert the messages not shown yet (a room's history) in time order. */
+  /**
+   * A room's latest messages (join, `rooms` on connect): those not shown go in, in time order;
+   * those shown follow the server (text, edit, file status, deletion).
+   */
   mergeHistory(conversation, messages) {
-    for (const message of messages) {
-      const key = String(message.id);
-      if (conversation.seen.has(key)) continue;
-      conversation.seen.add(key);
-      const entry = { type: 'message', key: `m:${key}`, ...message, room: conversation.id };
-      const later = conversation.entries.findIndex((other) => other.ts > entry.ts);
-      if (later === -1) conversation.entries.push(entry);
-      else conversation.entries.splice(later, 0, entry);
-    }
+    insertMessages(conversation, messages);
+    forgetMissing(conversation, messages);
     trim(conversation);
+  }
+
+  /** An older page, loaded by scrolling back: kept while the conversation stays open. */
+  addOlder(conversation, messages) {
+    conversation.readingBack = true;
+    insertMessages(conversation, messages);
+  }
+
+  /** The conversation is opened again at its latest messages: scrolled-back pages go. */
+  settle(conversation) {
+    conversation.readingBack = false;
+    trim(conversation);
+  }
+
+  /**
+   * File `id` has a new status ("deleted" once gone): every card of it follows. A late
+   * "pending" never hides a verdict. Returns the entries that changed.
+   */
+  updateFile(id, status) {
+    const changed = [];
+    for (const conversation of this.items.values()) {
+      for (const entry of conversation.entries) {
+        const known = entry.file?.id === id ? entry.file.status : undefined;
+        if (!known || known === status || (status === 'pending' && known !== 'pending')) continue;
+        entry.file = status === 'deleted' ? { id, status } : { ...entry.file, status };
+        changed.push(entry);
+      }
+    }
+    return changed;
   }
 
   /** Store a join/leave or status notice in conversation `id`. */
@@ -146,6 +181,11 @@ export class Conversations {
       });
     }
     return conversation;
+  }
+
+  /** Whether someone mentioned the user in a conversation not read since. */
+  mentioned() {
+    return [...this.items.values()].some((conversation) => conversation.mentions > 0);
   }
 
   totalUnread() {
@@ -160,7 +200,10 @@ function pushEntry(conversation, entry) {
   trim(conversation);
 }
 
+/** Drop the oldest entries past the cap; the conversation's beginning is then not shown. */
 function trim(conversation) {
-  const extra = conversation.entries.length - MAX_ENTRIES;
-  if (extra > 0) conversation.entries.splice(0, extra);
+  const extra = conversation.entries.length - (conversation.readingBack ? MAX_LOADED : MAX_ENTRIES);
+  if (extra <= 0) return;
+  conversation.entries.splice(0, extra);
+  conversation.historyStart = false;
 }

@@ -27,17 +27,24 @@ function describeConversation(conversation) {
   return count === 1 ? '1 persona en la sala' : `${count} personas en la sala`;
 }
 
+/** The unread count; a mention of the user turns it into an "@" badge. */
+function unreadBadge(unread, mentions) {
+  if (mentions) return element('span', 'unread unread-mention', `@${unread || ''}`);
+  return element('span', unread ? 'unread' : 'unread hidden', String(unread));
+}
+
 function conversationButton(conversation, activeId, onOpen) {
   const button = element('button', 'conversation');
   button.type = 'button';
   button.dataset.conversation = conversation.id;
   if (conversation.id === activeId) button.setAttribute('aria-current', 'true');
   const label = conversationLabel(conversation);
-  const { unread } = conversation;
-  button.setAttribute('aria-label', unread ? `${label}, ${unread} sin leer` : label);
+  const { unread, mentions } = conversation;
+  const spoken = [label, unread && `${unread} sin leer`, mentions && 'le han mencionado'];
+  button.setAttribute('aria-label', spoken.filter(Boolean).join(', '));
   button.append(
     element('span', `conversation-name kind-${conversation.kind}`, label),
-    element('span', unread ? 'unread' : 'unread hidden', String(unread)),
+    unreadBadge(unread, mentions),
   );
   button.addEventListener('click', () => onOpen(conversation.id));
   return button;
@@ -91,10 +98,12 @@ export class ChatView {
     byId('online-count').textContent = String(names.length);
   }
 
-  showTotalUnread(total) {
+  /** The unread count on the ☰ button and in the title; "@" first when someone mentioned me. */
+  showTotalUnread(total, mentioned) {
     const badge = byId('total-unread');
-    badge.textContent = String(total);
-    badge.classList.toggle('hidden', total === 0);
+    badge.textContent = mentioned ? `@${total || ''}` : String(total);
+    badge.classList.toggle('hidden', total === 0 && !mentioned);
+    badge.classList.toggle('unread-mention', mentioned);
     document.title = total ? `(${total}) Chat · PiChat` : 'Chat · PiChat';
   }
 

@@ -3,13 +3,17 @@
 
 import { byId } from './chat-dom.js';
 import { Drawer } from './chat-drawer.js';
+import { refreshPendingCards } from './chat-files.js';
+import { StoredHistory } from './chat-history.js';
 import { TabMemory, restore } from './chat-memory.js';
+import { MentionCompleter, mentionable, receiveMention } from './chat-mentions.js';
 import { ConversationMenu } from './chat-menu.js';
 import { MessagePane } from './chat-messages.js';
 import { notifyHidden, setupNotifications } from './chat-notify.js';
 import { Outbox } from './chat-outbox.js';
 import { setupRoomDialog } from './chat-room-dialog.js';
 import { RoomMembership } from './chat-rooms.js';
+import { FileSharing } from './chat-share.js';
 import { errorText, watchConnection } from './chat-socket.js';
 import { Conversations, LOBBY, cleanText } from './chat-store.js';
 import { TypingTracker, throttled } from './chat-typing.js';
@@ -17,6 +21,7 @@ import { ChatView } from './chat-view.js';
 
 const root = byId('chat');
 const me = root.dataset.username;
+const isAdmin = root.dataset.admin === 'true';
 const composer = byId('composer-text');
 
 const store = new Conversations(me);
@@ -38,6 +43,7 @@ const outbox = new Outbox(socket, me, {
 });
 const pane = new MessagePane(me, (entry) => outbox.push(entry));
 const drawer = new Drawer();
+let online = [];
 
 const typing = new TypingTracker((room) => {
   if (room === store.activeId) view.setTyping(typing.describe(room));
@@ -53,17 +59,19 @@ const page = {
   showLatest,
   refreshHeader,
   refreshSide,
+  redraw,
   showError: (text) => view.showComposerError(text),
 };
 const membership = new RoomMembership(page);
-const menu = new ConversationMenu(me, root.dataset.admin === 'true', {
+const menu = new ConversationMenu(me, isAdmin, {
   onLeave: () => membership.leaveActive(),
   onCloseRoom: () => membership.closeActive(),
 });
+const stored = new StoredHistory(page, pane, menu, isAdmin);
 
 function refreshSide() {
   view.renderConversations(store.items.values(), store.activeId, openConversation);
-  view.showTotalUnread(store.totalUnread());
+  view.showTotalUnread(store.totalUnread(), store.mentioned());
   memory.save(store);
 }
 
@@ -71,6 +79,7 @@ function refreshHeader(conversation) {
   if (conversation.id !== store.activeId) return;
   view.showHeader(conversation);
   menu.render(conversation);
+  stored.render(conversation);
 }
 
 /** Draw the open conversation again (its entries or its place in the list changed). */
@@ -80,11 +89,13 @@ function showActive() {
   pane.show(conversation);
   view.setTyping(typing.describe(conversation.id));
   refreshSide();
+  stored.shown();
 }
 
 function openConversation(id) {
   store.activeId = store.get(id) ? id : LOBBY;
-  store.active().unread = 0;
+  Object.assign(store.active(), { unread: 0, mentions: 0 });
+  store.settle(store.active());
   view.showComposerError('');
   menu.setOpen(false);
   drawer.close();
@@ -117,9 +128,16 @@ function receiveMessage(message) {
   if (message.user !== me) {
     if (conversation.id !== store.activeId || document.hidden) conversation.unread += 1;
     const where = conversation.kind === 'dm' ? 'en privado' : `en ${conversation.title}`;
-    notifyHidden(`${message.user} ${where}`, message.text, () => openConversation(conversation.id));
+    const body = message.text || message.file?.name || '';
+    notifyHidden(`${message.user} ${where}`, body, () => openConversation(conversation.id),
+      conversation.id);
   }
   refreshSide();
+}
+
+/** A shared file's new status reaches every card of it. */
+function fileChanged(id, status) {
+  store.updateFile(id, status).forEach(redraw);
 }
 
 /** Queue the composer's text; the box keeps nothing but what is typed after this key. */
@@ -149,10 +167,14 @@ function bindComposer() {
 }
 
 function bindPage() {
+  // Before the composer's keys: an Enter that picks a name must not also send.
+  const names = () => mentionable(store.active(), online, me);
+  new MentionCompleter(composer, byId('mention-list'), names);
   bindComposer();
+  new FileSharing(root, page, endSession);
   document.addEventListener('visibilitychange', () => {
     if (document.hidden) return;
-    store.active().unread = 0;
+    Object.assign(store.active(), { unread: 0, mentions: 0 });
     refreshSide();
   });
   // What this tab kept must not outlive the session: the next person may use this browser.
@@ -165,6 +187,13 @@ function bindPage() {
 function onConnect() {
   view.showComposerError('');
   outbox.flush();
+  // Verdicts given while offline (or reloading) were missed: ask for cards still «en análisis».
+  refreshPendingCards(store, fileChanged);
+}
+
+function endSession() {
+  memory.clear();
+  window.location.assign(root.dataset.loginUrl);
 }
 
 function bindSocket() {
@@ -173,19 +202,20 @@ function bindSocket() {
   socket.on('user_joined', (event) => membership.joined(event));
   socket.on('user_left', (event) => membership.left(event));
   socket.on('room_closed', (event) => membership.closed(event));
-  socket.on('presence', ({ online }) => {
-    view.renderOnline([...online].sort(), (name) => openConversation(store.direct(name).id));
+  socket.on('presence', (event) => {
+    online = [...event.online].sort();
+    view.renderOnline(online, (name) => openConversation(store.direct(name).id));
   });
+  socket.on('mention', (event) => receiveMention(page, event));
+  socket.on('file_status', ({ id, status }) => fileChanged(id, status));
+  socket.on('file_deleted', ({ id }) => fileChanged(id, 'deleted'));
   socket.on('typing', ({ room, user }) => {
     if (user !== me && store.get(room)) typing.mark(room, user);
   });
   watchConnection(socket, {
     onStatus: (state) => view.setStatus(state),
     onConnect,
-    onSessionEnded: () => {
-      memory.clear();
-      window.location.assign(root.dataset.loginUrl);
-    },
+    onSessionEnded: endSession,
   });
 }
 

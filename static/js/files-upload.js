@@ -1,5 +1,7 @@
-// Uploading one file: picker or drag and drop, a real progress bar (XHR upload events), cancel.
+// The files page's upload control: a picker or drag and drop, then upload-progress.js.
 'use strict';
+
+import { uploadWithProgress, uploading } from './upload-progress.js';
 
 /**
  * Wire the upload control. `onUploaded(fileJson)` gets each 201 answer; `say(text, kind)`
@@ -8,43 +10,24 @@
 export function setupUpload({ api, csrfToken, maxBytes, failureText, onUploaded, say }) {
   const input = document.getElementById('upload-input');
   const zone = document.getElementById('drop-zone');
-  const box = document.getElementById('upload-progress');
-  const bar = document.getElementById('upload-bar');
-  const percent = document.getElementById('upload-percent');
-  const cancel = document.getElementById('upload-cancel');
-  let current = null;
 
-  function setProgress(fraction) {
-    const value = Math.min(100, Math.round(fraction * 100));
-    bar.value = value;
-    percent.textContent = `${value} %`;
-  }
-
-  function finished(stored) {
-    current = null;
-    cancel.classList.add('hidden');
-    box.classList.toggle('hidden', !stored);
+  function answered({ status, body, retryAfter, aborted }, file) {
     zone.classList.remove('busy');
     input.value = '';
-  }
-
-  function answered(xhr, file) {
-    const body = xhr.response;
-    finished(xhr.status === 201);
-    if (xhr.status === 201 && body) {
-      setProgress(1);
+    if (aborted) {
+      say(`Subida de «${file.name}» cancelada.`, 'ok');
+    } else if (status === 201 && body) {
       onUploaded(body);
-    } else if (xhr.status === 401) {
+    } else if (status === 401) {
       window.location.assign(document.getElementById('files').dataset.loginUrl);
     } else {
-      const retryAfter = xhr.getResponseHeader('Retry-After');
-      say(`«${file.name}»: ${failureText(xhr.status, body, retryAfter)}`, 'error');
+      say(`«${file.name}»: ${failureText(status, body, retryAfter)}`, 'error');
     }
   }
 
-  function start(file) {
+  async function start(file) {
     if (!file) return;
-    if (current) {
+    if (uploading()) {
       say('Espere a que termine la subida en curso.', 'error');
       return;
     }
@@ -52,36 +35,11 @@ export function setupUpload({ api, csrfToken, maxBytes, failureText, onUploaded,
       say(`«${file.name}»: ${failureText(413)}`, 'error');
       return;
     }
-    const form = new FormData();
-    form.append('file', file);
-    const xhr = new XMLHttpRequest();
-    xhr.open('POST', api);
-    xhr.responseType = 'json';
-    xhr.setRequestHeader('Accept', 'application/json');
-    xhr.setRequestHeader('X-CSRFToken', csrfToken);
-    xhr.upload.addEventListener('progress', (event) => {
-      if (event.lengthComputable) setProgress(event.loaded / event.total);
-    });
-    xhr.addEventListener('load', () => answered(xhr, file));
-    xhr.addEventListener('error', () => {
-      finished();
-      say(`«${file.name}»: ${failureText(0)}`, 'error');
-    });
-    xhr.addEventListener('abort', () => {
-      finished();
-      say(`Subida de «${file.name}» cancelada.`, 'ok');
-    });
-    document.getElementById('upload-name').textContent = file.name;
-    setProgress(0);
-    box.classList.remove('hidden');
-    cancel.classList.remove('hidden');
     zone.classList.add('busy');
     say('Subiendo…', 'ok');
-    current = xhr;
-    xhr.send(form);
+    answered(await uploadWithProgress({ api, csrfToken, file }), file);
   }
 
-  cancel.addEventListener('click', () => current?.abort());
   input.addEventListener('change', () => start(input.files[0]));
   zone.addEventListener('dragover', (event) => {
     event.preventDefault();

@@ -89,3 +89,27 @@ def assert_clean(*pages: Page, server_was_down: bool = False) -> None:
     for page in pages:
         errors = [e for e in page.errors if not (server_was_down and REFUSED in e)]
         assert errors == [], page.errors
+
+
+def scroll_to_top(page: Page) -> None:
+    """Scroll the message list to its very top, as a reader going back does."""
+    page.locator("#message-list").evaluate("list => { list.scrollTop = 0; }")
+
+
+def message_menu(page: Page, text: str) -> Locator:
+    """Open the ⋯ menu of the message showing `text`; return that message."""
+    shown = message(page, text)
+    shown.locator(".msg-actions-toggle").click()
+    expect(shown.locator(".msg-menu")).to_be_visible()
+    return shown
+
+
+def in_view(page: Page, item: Locator) -> bool:
+    """Whether `item` lies within the visible part of the message list."""
+    return item.evaluate(
+        """node => {
+          const box = node.getBoundingClientRect();
+          const list = node.closest('#message-list').getBoundingClientRect();
+          return box.top >= list.top - 1 && box.bottom <= list.bottom + 1;
+        }"""
+    )

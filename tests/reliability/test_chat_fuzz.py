@@ -23,6 +23,7 @@ VALID = {
     "send_message": {"room": "lobby", "text": "hola"},
     "send_direct": {"to": "cliente", "text": "hola"},
     "typing": {"room": "lobby"},
+    "share_file": {"room": "lobby", "file_id": "0" * 32},
 }
 WHOLE_PAYLOADS = [None, [], 42, 3.5, True, "x", {}, BIG, NESTED, [VALID["typing"]]]
 WRONG_STRINGS = [None, 42, True, [], NESTED, BIG, ""]
@@ -138,7 +139,9 @@ def _raw_socket(server: LiveServer, cookie: str) -> websocket.WebSocket:
     sock = websocket.create_connection(url, cookie=cookie, timeout=5)
     assert sock.recv().startswith("0")
     sock.send("40")
-    assert {sock.recv()[:2], sock.recv()[:2]} == {"40", "42"}
+    # The connect handler's events (rooms; presence when the previous case's socket is not
+    # closed yet) may come before or after the connect ack.
+    assert any(sock.recv()[:2] == "40" for _ in range(3))
     return sock
 
 

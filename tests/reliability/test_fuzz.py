@@ -15,6 +15,9 @@ from flask_socketio import SocketIOTestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from chat.handlers import CLIENT_EVENTS
+from chat.history_events import HISTORY_EVENTS
+
 # `make fuzz` sets PICHAT_FUZZ_EXAMPLES; CI runs 1,200 events and 1,000 requests, same seed.
 LONG_RUN = "PICHAT_FUZZ_EXAMPLES" in os.environ
 SCALE = int(os.environ.get("PICHAT_FUZZ_EXAMPLES", "1"))
@@ -27,8 +30,8 @@ def fuzz(examples: int) -> settings:
     return settings(FUZZ, max_examples=examples * SCALE)
 ACK_CODES = {"bad_request", "forbidden", "not_found", "wrong_password", "exists", "rate_limited",
              "too_long", "locked", "quota", "internal"}
-EVENTS = ["create_room", "join_room", "leave_room", "close_room", "send_message", "send_direct",
-          "typing", "no_such_event"]
+# Every event the server registers (a new one is fuzzed without touching this file).
+EVENTS = sorted(set(CLIENT_EVENTS) - {"*"} | set(HISTORY_EVENTS)) + ["no_such_event"]
 FIELDS = ["code", "password", "persistent", "room", "text", "to", "file_id", "id", "q"]
 NAMES = st.sampled_from(["lobby", "sala1", "admin", "cliente", "usuario", "../x", "a" * 40])
 JSON = st.recursive(
