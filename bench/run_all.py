@@ -31,6 +31,8 @@ SCRIPTS = {
     "audit_logger.py": 30.0,
     "fanout_https.py": 420.0,
     "connect_storm.py": 300.0,
+    "cluster.py": 300.0,
+    "history.py": 420.0,
 }
 
 

@@ -12,7 +12,7 @@ import errno
 import shutil
 
 from flask import current_app
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import BigInteger, ColumnElement, func, literal, select
 
 from errors import Refusal
 from extensions import db
@@ -32,7 +32,9 @@ def used_bytes(username: str) -> ColumnElement[int]:
 
 def fits(username: str, size: int) -> ColumnElement[bool]:
     """The condition under which a file of `size` bytes fits `username`'s quota."""
-    return used_bytes(username) + size <= current_app.config["UPLOAD_QUOTA_MB"] * MIB
+    # 64-bit on both sides: PostgreSQL refuses a quota of 2 GiB or more as a 32-bit integer.
+    quota = literal(current_app.config["UPLOAD_QUOTA_MB"] * MIB, BigInteger)
+    return used_bytes(username) + literal(size, BigInteger) <= quota
 
 
 def refuse_when_full(username: str) -> None:

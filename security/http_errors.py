@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 
+import psycopg
 from flask import Flask, Response, current_app, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
@@ -31,6 +32,9 @@ ERRORS = {
 }
 # SQLite's answers when another connection held the lock past the busy timeout.
 _SQLITE_BUSY_CODES = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+SQLITE_BUSY_MESSAGE = "La base de datos está ocupada. Inténtelo de nuevo en unos segundos."
+# PostgreSQL refusing connections, restarting or cutting sessions (psycopg's OperationalError).
+POSTGRES_DOWN_MESSAGE = "La base de datos no responde. Inténtelo de nuevo en unos segundos."
 
 
 def wants_json() -> bool:
@@ -72,30 +76,41 @@ def _render_refusal(refusal: Refusal) -> Response:
 
 
 def _render_unexpected(error: Exception) -> Response:
-    if database_busy(getattr(error, "original_exception", None) or error):
-        return _render_database_busy()
+    cause = getattr(error, "original_exception", None) or error
+    if (message := passing_database_trouble(cause)) is not None:
+        return _render_database_unavailable(message)
     log.exception("Unhandled error on %s %s", request.method, request.path, exc_info=error)
     return error_response(500)
 
 
 def database_busy(error: BaseException) -> bool:
-    """Whether `error` is the database giving up on a lock another connection holds."""
+    """Whether `error` is the database unable to answer for now: SQLite giving up on a lock
+    another connection holds, or PostgreSQL down, restarting or unreachable."""
+    return passing_database_trouble(error) is not None
+
+
+def passing_database_trouble(error: BaseException) -> str | None:
+    """What to tell the user when `error` is a database condition that passes, else None."""
     if not isinstance(error, OperationalError):
-        return False
+        return None
+    if isinstance(error.orig, psycopg.OperationalError):
+        return POSTGRES_DOWN_MESSAGE
     code = getattr(error.orig, "sqlite_errorcode", None)  # extended code: the low byte is primary
-    return code is not None and (code & 0xFF) in _SQLITE_BUSY_CODES
+    return SQLITE_BUSY_MESSAGE if code is not None and (code & 0xFF) in _SQLITE_BUSY_CODES else None
 
 
-def _render_database_busy() -> Response:
+def _render_database_unavailable(message: str) -> Response:
     """A 503 for a database locked too long (by a backup, a maintenance shell, another
-    process): a condition that passes, not a bug, so one log line and no traceback."""
-    log.warning("Database busy on %s %s: answered 503", request.method, request.path)
-    db.session.rollback()
-    # The error page must not ask the locked database who is logged in.
+    process) or restarting: a condition that passes, not a bug, so one log line and no
+    traceback."""
+    log.warning("Database unavailable on %s %s: answered 503", request.method, request.path)
+    try:
+        db.session.rollback()
+    except OperationalError:
+        db.session.close()  # the connection is gone with the server; the pool forgets it
+    # The error page must not ask the unavailable database who is logged in.
     g._login_user = current_app.login_manager.anonymous_user()
-    refusal = Refusal(503, "busy", "La base de datos está ocupada. "
-                                   "Inténtelo de nuevo en unos segundos.")
-    return _render_refusal(refusal)
+    return _render_refusal(Refusal(503, "busy", message))
 
 
 def init_app(app: Flask) -> None:

@@ -1,7 +1,13 @@
-"""A real `python app.py` subprocess on a free loopback port, for integration and e2e tests."""
+"""A real `python app.py` subprocess on a free loopback port, for integration and e2e tests.
+
+With PICHAT_TEST_POSTGRES=1 (make test's PostgreSQL pass) every SQLite file a server would
+use becomes a fresh database on the machine's PostgreSQL instead: one per file, so servers
+that shared a file share a database, and all are dropped when the test run ends.
+"""
 
 from __future__ import annotations
 
+import atexit
 import os
 import signal
 import socket
@@ -13,9 +19,11 @@ from pathlib import Path
 import requests
 
 from tests.login_form import csrf_token, password_for
+from tests.services import create_postgres_database, drop_postgres_database
 
 ROOT = Path(__file__).resolve().parent.parent
 START_SECONDS = 30.0
+_POSTGRES_FOR_SQLITE: dict[str, str] = {}
 
 
 def free_port() -> int:
@@ -37,6 +45,23 @@ def connect_from(address: str, port: int) -> socket.socket:
         sock.close()
         raise
     return sock
+
+
+def database_for_test(url: str) -> str:
+    """`url`, or under PICHAT_TEST_POSTGRES=1 the PostgreSQL database standing for its SQLite
+    file (made on first use)."""
+    if os.environ.get("PICHAT_TEST_POSTGRES") != "1" or not url.startswith("sqlite:"):
+        return url
+    if url not in _POSTGRES_FOR_SQLITE:
+        if not _POSTGRES_FOR_SQLITE:
+            atexit.register(_drop_test_databases)
+        _POSTGRES_FOR_SQLITE[url] = create_postgres_database("pichat_live")
+    return _POSTGRES_FOR_SQLITE[url]
+
+
+def _drop_test_databases() -> None:
+    for url in _POSTGRES_FOR_SQLITE.values():
+        drop_postgres_database(url)
 
 
 class LiveServer:
@@ -66,6 +91,7 @@ class LiveServer:
             "PYTHONUNBUFFERED": "1",
             **env,
         }
+        self.env["DATABASE_URL"] = database_for_test(self.env["DATABASE_URL"])
         self.process: subprocess.Popen[bytes] | None = None
         self.output = root / f"server-{self.port}.log"
 

@@ -1,5 +1,5 @@
 """Pytest fixtures that find or start real services (Redis, PostgreSQL, clamd) for the tests,
-or skip when absent.
+or skip when absent; and the daemons a test may own and restart (redis-server, PostgreSQL).
 
 Set PICHAT_REQUIRE_SERVICES=1 (CI does) to turn a missing service into a failure.
 """
@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import pwd
+import secrets
 import shutil
 import signal
 import socket
 import struct
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -21,6 +24,7 @@ from typing import NoReturn
 
 import pytest
 
+POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
 CLAMD_START_SECONDS = 30.0
 CLAMD_STOP_SECONDS = 10.0
 # A body signature for the EICAR string: clamd refuses to start with no database at all,
@@ -221,14 +225,14 @@ def postgres_url() -> str:
     """The local PostgreSQL test database's URL, emptied before use."""
     import psycopg
 
-    url = os.environ.get("PICHAT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    url = postgres_admin_url()
     try:
         with psycopg.connect(url, connect_timeout=3, autocommit=True) as conn:
             conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
             conn.execute("CREATE SCHEMA public")
     except psycopg.Error as exc:
         require_service(f"PostgreSQL not reachable at {url}: {exc}")
-    return url.replace("postgresql://", "postgresql+psycopg://", 1)
+    return sqlalchemy_url(url)
 
 
 def start_clamd(workdir: Path, **settings: str) -> ClamdDaemon:
@@ -274,3 +278,165 @@ def fake_clamd(
     yield start
     for fake in fakes:
         fake.close()
+
+
+def postgres_admin_url() -> str:
+    """The machine's PostgreSQL, as a role that may create databases (psycopg's URL form)."""
+    return os.environ.get("PICHAT_TEST_POSTGRES_URL", POSTGRES_ADMIN_URL)
+
+
+def sqlalchemy_url(url: str) -> str:
+    """A postgresql:// URL as PiChat's DATABASE_URL (SQLAlchemy with psycopg 3)."""
+    return url.replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+def create_postgres_database(prefix: str = "pichat") -> str:
+    """A new empty database `<prefix>_<random>` on the machine's PostgreSQL; its DATABASE_URL.
+
+    Skips (or fails under PICHAT_REQUIRE_SERVICES=1) when PostgreSQL cannot be reached.
+    """
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    name = f"{prefix}_{secrets.token_hex(6)}"
+    admin = postgres_admin_url()
+    try:
+        with psycopg.connect(admin, connect_timeout=3, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.Error as exc:
+        require_service(f"PostgreSQL not reachable at {admin}: {exc}")
+    url = make_url(sqlalchemy_url(admin)).set(database=name)
+    return url.render_as_string(hide_password=False)
+
+
+def drop_postgres_database(url: str) -> None:
+    """Drop a database made by create_postgres_database, closing whatever still uses it."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    name = make_url(url).database
+    with psycopg.connect(postgres_admin_url(), connect_timeout=3, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextlib.contextmanager
+def fresh_postgres_database(prefix: str = "pichat") -> Iterator[str]:
+    """A new database on the machine's PostgreSQL for the block, dropped after."""
+    url = create_postgres_database(prefix)
+    try:
+        yield url
+    finally:
+        drop_postgres_database(url)
+
+
+class RedisDaemon:
+    """A redis-server of the test's own, with no persistence (a restart forgets everything)."""
+
+    def __init__(self, workdir: Path) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            require_service("redis-server is not installed (apt install redis-server)")
+        self.binary, self.workdir, self.port = binary, workdir, _free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        """Start redis-server and wait until it answers PING."""
+        import redis
+
+        self.process = subprocess.Popen(
+            [self.binary, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "",
+             "--appendonly", "no", "--dir", str(self.workdir)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        client = redis.Redis.from_url(self.url, socket_timeout=1)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                client.ping()
+                return
+            except redis.RedisError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        """Stop redis-server and wait for it to exit."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[RedisDaemon]:
+    """A redis-server of this test's own on a free port, which the test may stop and start."""
+    daemon = RedisDaemon(tmp_path)
+    daemon.start()
+    yield daemon
+    daemon.stop()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class PostgresDaemon:
+    """A PostgreSQL server of the test's own (initdb in a temp folder, a free port), which
+    the test may stop and start. As root it runs as the `postgres` account, which must own
+    its data folder: the folder is made outside pytest's root-only tmp_path."""
+
+    def __init__(self) -> None:
+        found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+        if not found:
+            require_service("PostgreSQL server binaries not installed (apt install postgresql)")
+        self.bin = found[-1].parent
+        self.port = _free_port()
+        self.root = Path(tempfile.mkdtemp(prefix="pichat-pg-"))
+        self.data = self.root / "data"
+        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+        self._as_owner: list[str] = []
+        if os.geteuid() == 0:
+            account = pwd.getpwnam("postgres")
+            os.chown(self.root, account.pw_uid, account.pw_gid)
+            self._as_owner = ["runuser", "-u", "postgres", "--"]
+
+    def initdb(self) -> PostgresDaemon:
+        """Create the cluster (trust on loopback, no fsync: throwaway data)."""
+        self._run("initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust",
+                  "--no-sync", "-E", "UTF8", "--locale=C")
+        return self
+
+    def start(self) -> None:
+        """Start the server and wait until it accepts connections."""
+        options = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 "
+                   "-c fsync=off -c full_page_writes=off")
+        self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l",
+                  str(self.root / "server.log"), "-w", "-t", "30", "start")
+
+    def stop(self) -> None:
+        """Stop the server at once (fast shutdown: open sessions are cut)."""
+        if (self.data / "postmaster.pid").exists():
+            self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "-t", "30", "stop")
+
+    def remove(self) -> None:
+        """Stop the server and delete its files."""
+        self.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def _run(self, program: str, *args: str) -> None:
+        command = [*self._as_owner, str(self.bin / program), *args]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+        if done.returncode != 0:
+            raise RuntimeError(f"{program} failed: {done.stderr or done.stdout}")
+
+
+@pytest.fixture(scope="module")
+def own_postgres() -> Iterator[PostgresDaemon]:
+    """A PostgreSQL server of this module's own on a free port, started; removed after."""
+    daemon = PostgresDaemon().initdb()
+    daemon.start()
+    try:
+        yield daemon
+    finally:
+        daemon.remove()

@@ -7,7 +7,7 @@ X-Forwarded-* headers the client sends itself.
 
 from __future__ import annotations
 
-import shutil
+import ssl
 import subprocess
 import time
 from collections.abc import Iterator
@@ -17,6 +17,9 @@ import pytest
 import requests
 import socketio
 
+from deploy.cluster import NGINX
+from deploy.nginx_site import Site, write_config
+from deploy.processes import answers_health
 from logging_.reader import read_rows
 from security.certificates import ensure_certificates, lan_names
 from tests.live_server import ROOT, LiveServer, free_port
@@ -27,46 +30,38 @@ FORGED = {"X-Forwarded-For": "6.6.6.6", "X-Forwarded-Host": "evil.example",
           "X-Forwarded-Proto": "http"}
 
 
-def shipped_config(pichat_port: int, http_port: int, https_port: int, tls: Path) -> str:
-    """deploy/nginx.conf pointed at this test's ports and certificate."""
-    site = (ROOT / "deploy" / "nginx.conf").read_text()
-    upstream = "    server 127.0.0.1:8081;\n    server 127.0.0.1:8082;\n"
-    assert upstream in site and "listen 80;" in site and "listen 443 ssl;" in site
-    return (site.replace(upstream, f"    server 127.0.0.1:{pichat_port};\n")
-            .replace("listen 80;", f"listen 127.0.0.1:{http_port};")
-            .replace("listen 443 ssl;", f"listen 127.0.0.1:{https_port} ssl;")
-            .replace("/etc/ssl/pichat/server.crt", str(tls / "server.crt"))
-            .replace("/etc/ssl/pichat/server.key", str(tls / "server.key")))
+def shipped_site(pichat_port: int, http_port: int, https_port: int, tls: Path) -> Site:
+    """deploy/nginx.conf pointed at this test's ports and certificate, as cluster.sh does."""
+    return Site(listen=f"127.0.0.1:{https_port}", upstreams=(pichat_port,),
+                static_dir=ROOT / "static", max_body_mb=17, per_client_connections=100,
+                header_timeout_seconds=10, certificate=(tls / "server.crt", tls / "server.key"),
+                redirect_listen=f"127.0.0.1:{http_port}")
 
 
 @pytest.fixture
 def behind_nginx(tmp_path: Path) -> Iterator[tuple[str, Path, Path]]:
     """PiChat behind nginx: (https URL through nginx, the CA to trust, PiChat's LOG_DIR)."""
-    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-    if not Path(nginx).exists():
-        require_service("nginx not installed: apt-get install nginx")
+    if not Path(NGINX).exists():
+        require_service(f"nginx not installed ({NGINX}): apt-get install nginx")
     server = LiveServer(tmp_path / "pichat", TLS="off", TRUSTED_PROXIES="1").start()
-    tls = tmp_path / "tls"
-    files = ensure_certificates(tls, lan_names("localhost", [], []))
-    http_port, https_port = free_port(), free_port()
-    (tmp_path / "site.conf").write_text(shipped_config(server.port, http_port, https_port, tls))
-    (tmp_path / "nginx.conf").write_text(
-        f"user root;\npid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\n"
-        "events {}\nhttp {\n  access_log off;\n"
-        f"  client_body_temp_path {tmp_path}/body;\n  proxy_temp_path {tmp_path}/proxy;\n"
-        f"  include {tmp_path}/site.conf;\n}}\n"
-    )
-    command = [nginx, "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")]
-    subprocess.run(command, check=True, timeout=30, capture_output=True)
+    nginx: subprocess.Popen[bytes] | None = None
     try:
+        files = ensure_certificates(tmp_path / "tls", lan_names("localhost", [], []))
+        http_port, https_port = free_port(), free_port()
+        site = shipped_site(server.port, http_port, https_port, tmp_path / "tls")
+        main = write_config(tmp_path, site)
+        nginx = subprocess.Popen([NGINX, "-p", str(tmp_path), "-e", str(tmp_path / "error.log"),
+                                  "-c", str(main)])
         url = f"https://127.0.0.1:{https_port}"
         deadline = time.monotonic() + 10
-        while requests.get(f"{url}/health", verify=files.ca_path, timeout=2).status_code != 200:
+        while not answers_health(url, ssl.create_default_context(cafile=files.ca_path)):
             assert time.monotonic() < deadline, "nginx did not pass /health on"
             time.sleep(0.1)
         yield url, files.ca_path, server.root / "logs"
     finally:
-        subprocess.run([*command, "-s", "stop"], timeout=30, capture_output=True)
+        if nginx is not None:
+            nginx.terminate()
+            nginx.wait(timeout=30)
         server.stop()
 
 
@@ -102,7 +97,7 @@ def test_forged_forwarding_headers_never_reach_the_audit_trail(behind_nginx):
 
 
 def test_plain_http_to_nginx_is_sent_to_https(behind_nginx, tmp_path):
-    site = (tmp_path / "site.conf").read_text()
+    site = (tmp_path / "pichat-site.conf").read_text()
     http_port = int(site.split("listen 127.0.0.1:", 1)[1].split(";", 1)[0])
     answer = requests.get(f"http://127.0.0.1:{http_port}/login", allow_redirects=False,
                           timeout=10)

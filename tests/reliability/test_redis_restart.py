@@ -1,10 +1,9 @@
 """Redis stopped and started under two PiChat processes: chat works again within 5 seconds,
-no process restarted. The test runs its own redis-server on a free port (it stops it)."""
+no process restarted. The test runs its own redis-server on a free port (tests/services.py
+`own_redis`), which it stops and starts."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,53 +11,12 @@ from pathlib import Path
 import pytest
 import redis
 
-from tests.live_server import LiveServer, free_port
-from tests.services import require_service
+from tests.live_server import LiveServer
+from tests.services import RedisDaemon
 from tests.test_chat_live import LiveChat
 
 RECOVERY_SECONDS = 5.0
 DOWN_SECONDS = 2.0
-
-
-class RedisDaemon:
-    """A redis-server of the test's own, with no persistence (a restart forgets everything)."""
-
-    def __init__(self, workdir: Path) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            require_service("redis-server is not installed (apt install redis-server)")
-        self.binary, self.workdir, self.port = binary, workdir, free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [self.binary, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "",
-             "--appendonly", "no", "--dir", str(self.workdir)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        client = redis.Redis.from_url(self.url, socket_timeout=1)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                client.ping()
-                return
-            except redis.RedisError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-
-
-@pytest.fixture
-def own_redis(tmp_path: Path) -> Iterator[RedisDaemon]:
-    daemon = RedisDaemon(tmp_path)
-    daemon.start()
-    yield daemon
-    daemon.stop()
 
 
 @pytest.fixture
