@@ -115,7 +115,7 @@ def check_password(room: ChatRoom, username: str, password: str) -> None:
     if locked := seconds_left(record.locked_until if record else None):
         raise Refusal(429, "locked", wait_message(locked))
     attempt = _count_attempt(room.id, username)
-    if attempt > MAX_ATTEMPTS:
+    if attempt is None or attempt > MAX_ATTEMPTS:
         raise Refusal(429, "locked", wait_message(int(LOCKOUT.total_seconds())))
     if current_app.extensions["passwords"].verify(room.password_hash, password, ROOMS):
         _update_failures(room.id, username, ATTEMPTS.cleared())
@@ -125,17 +125,19 @@ def check_password(room: ChatRoom, username: str, password: str) -> None:
     raise Refusal(403, "wrong_password", "Contraseña de sala incorrecta.")
 
 
-def _count_attempt(room_id: int, username: str) -> int:
-    """Insert-or-increment this user's attempts at the room in one statement."""
+def _count_attempt(room_id: int, username: str) -> int | None:
+    """Insert-or-increment this user's attempts at the room in one statement; None when the
+    user was locked out of it meanwhile."""
     now = utcnow()
     upsert = UPSERTS[db.engine.dialect.name](RoomJoinFailures.__table__).values(
         room_id=room_id, username=username, failures=1, window_start=now
     )
     counted = db.session.execute(
         upsert.on_conflict_do_update(
-            index_elements=[_FAILURES.room_id, _FAILURES.username], set_=ATTEMPTS.counted(now)
+            index_elements=[_FAILURES.room_id, _FAILURES.username], set_=ATTEMPTS.counted(now),
+            where=ATTEMPTS.open_at(now),
         ).returning(_FAILURES.failures)
-    ).scalar_one()
+    ).scalar_one_or_none()
     db.session.commit()  # before hashing: the connection goes back to the pool meanwhile
     return counted
 

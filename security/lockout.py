@@ -7,7 +7,8 @@ Attempts are counted by the database before the password is hashed, in one state
 (``SET attempts = attempts + 1 ... RETURNING attempts``): requests sent at the same instant
 each get their own number, so the ones past the limit are refused without a hash and the
 one that reaches it locks. Counting in Python after the hash let concurrent guesses read
-the same stale count and never lock.
+the same stale count and never lock. The count happens only while the lock is open: no
+row back means another request locked it meanwhile.
 """
 
 from __future__ import annotations
@@ -39,6 +40,11 @@ class AttemptColumns:
         stale = or_(self.started.is_(None), self.started < now - WINDOW)
         return {self.attempts.key: case((stale, 1), else_=self.attempts + 1),
                 self.started.key: case((stale, now), else_=self.started)}
+
+    def open_at(self, now: datetime) -> Any:
+        """WHERE clause of a count: only while not locked. A request that read the row before
+        another one locked it (and reset the count) must not start a fresh count."""
+        return or_(self.locked_until.is_(None), self.locked_until <= now)
 
     def locked(self, now: datetime) -> dict[str, Any]:
         """SET values of a lockout that starts now, with a fresh count after it."""

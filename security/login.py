@@ -68,12 +68,16 @@ def load_user(session_id: str) -> User | None:
     return user if sessions.still_valid(user.username) else None
 
 
-def _count_attempt(user: User) -> int:
-    """Count this attempt in the database and return its number in the window."""
+def _count_attempt(user: User) -> int | None:
+    """Count this attempt in the database and return its number in the window; None when
+    the account was locked meanwhile."""
+    now = utcnow()
     counted = db.session.execute(
-        update(User).where(User.id == user.id).values(ATTEMPTS.counted(utcnow()))
-        .returning(User.failed_logins)
-    ).scalar_one()
+        update(User).where(User.id == user.id, ATTEMPTS.open_at(now))
+        .values(ATTEMPTS.counted(now)).returning(User.failed_logins)
+        # Not evaluated against the loaded object: SQLite hands back naive datetimes.
+        .execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
     db.session.commit()  # before hashing: the connection goes back to the pool meanwhile
     return counted
 
@@ -105,7 +109,7 @@ def authenticate(username: str, password: str) -> LoginOutcome:
     if user is not None and (refusal := _locked(user)):
         return refusal
     attempt = _count_attempt(user) if user is not None else 0
-    if attempt > MAX_ATTEMPTS:
+    if attempt is None or attempt > MAX_ATTEMPTS:
         return _locked_outcome(user, int(LOCKOUT.total_seconds()))
     ok = passwords().verify(user.password_hash if user else None, password or "")
     if not ok:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import pytest
 
 from extensions import db
 from security.accounts import find_user
+from security.clock import utcnow
 
 
 def test_login_page_is_spanish_with_csrf_meta(client):
@@ -209,3 +211,24 @@ def test_after_a_refused_login_the_field_to_fix_has_the_focus(client, login, use
     page = login(client, username, "wrong-password", expect=None).get_data(as_text=True)
     autofocused = re.findall(r'<input[^>]*\bautofocus\b[^>]*>', page)
     assert len(autofocused) == 1 and f'id="{focused}"' in autofocused[0]
+
+
+def test_an_attempt_that_read_the_account_before_it_locked_is_refused(app):
+    """The race behind a flaky lockout: a request reads the account unlocked, another locks
+    it (resetting the count), then the first counts: it must be refused, not start anew."""
+    from security import login as login_module
+
+    with app.app_context():
+        stale = find_user("cliente")
+        login_module._lock(find_user("cliente"))
+        assert login_module._count_attempt(stale) is None
+        assert find_user("cliente").failed_logins == 0
+
+
+def test_a_login_after_an_expired_lockout_is_checked_again(app, client, login):
+    with app.app_context():
+        user = find_user("cliente")
+        user.locked_until = utcnow() - timedelta(minutes=1)
+        db.session.commit()
+    login(client, "cliente", "mala-contraseña", expect=401)
+    login(client, "cliente", expect=302)
