@@ -3,7 +3,6 @@ SQLite file, and the background sweeper purging expired messages within seconds.
 
 from __future__ import annotations
 
-import queue
 import sqlite3
 import time
 import uuid
@@ -16,19 +15,6 @@ from tests.test_chat_live import WAIT_SECONDS, LiveChat
 
 people = test_chat_live.people  # the fixture: people("admin") connects admin
 ROOM = {"code": "historial", "password": "secreta"}
-
-
-def next_event(person: LiveChat, name: str) -> dict:
-    """The next event called `name` that reaches `person`, skipping the others."""
-    deadline = time.monotonic() + WAIT_SECONDS
-    while (left := deadline - time.monotonic()) > 0:
-        try:
-            event, payload = person.inbox.get(timeout=left)
-        except queue.Empty:
-            break
-        if event == name:
-            return payload
-    raise AssertionError(f"no {name} arrived in time")
 
 
 def eventually(check: Callable[[], bool]) -> bool:
@@ -55,9 +41,9 @@ def test_members_see_edits_and_deletes_live_and_the_text_leaves_the_file(live_se
     assert hit["id"] == sent["id"]
     ref = {"room": "historial", "id": sent["id"]}
     assert cliente.call("edit_message", {**ref, "text": f"clave {marker} corregida"})["ok"]
-    assert next_event(admin, "message_edited")["text"] == f"clave {marker} corregida"
+    assert admin.next_event("message_edited")["text"] == f"clave {marker} corregida"
     assert cliente.call("delete_message", ref)["ok"]
-    assert next_event(admin, "message_deleted") == ref
+    assert admin.next_event("message_deleted") == ref
     database = live_server.root / "pichat.db"
     assert eventually(lambda: marker.encode() not in database.read_bytes())
 

@@ -6,6 +6,7 @@ import queue
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -14,6 +15,20 @@ import socketio
 from tests.live_server import LiveServer
 
 WAIT_SECONDS = 10.0
+
+
+def next_event(inbox: queue.Queue[tuple[str, Any]], name: str,
+               seconds: float = WAIT_SECONDS) -> Any:
+    """The payload of the next `name` event in a client's inbox, skipping the others."""
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            event, payload = inbox.get(timeout=left)
+        except queue.Empty:
+            break
+        if event == name:
+            return payload
+    raise AssertionError(f"no {name} event within {seconds:g} s")
 
 
 class LiveChat:
@@ -46,14 +61,13 @@ class LiveChat:
         """Emit and wait for the ack."""
         return self.sio.call(event, payload, timeout=WAIT_SECONDS)
 
+    def next_event(self, name: str, seconds: float = WAIT_SECONDS) -> Any:
+        """The payload of the next `name` event, skipping the others."""
+        return next_event(self.inbox, name, seconds)
+
     def next_message(self) -> dict:
         """The next `message` event, skipping the others."""
-        deadline = time.monotonic() + WAIT_SECONDS
-        while (left := deadline - time.monotonic()) > 0:
-            event, payload = self.inbox.get(timeout=left)
-            if event == "message":
-                return payload
-        raise AssertionError("no message arrived in time")
+        return self.next_event("message")
 
     def closed_by_server(self) -> bool:
         """Whether the server closes this socket within WAIT_SECONDS."""

@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -33,6 +34,7 @@ from tests.login_form import csrf_token, password_for
 from tests.reliability.test_nginx_proxy import FORGED
 from tests.reliability.test_redis_restart import DOWN_SECONDS, RECOVERY_SECONDS, delivered_within
 from tests.services import RedisDaemon, fresh_postgres_database, require_service
+from tests.test_chat_live import next_event
 
 CLUSTER_SH = ROOT / "deploy" / "cluster.sh"
 WAIT_SECONDS = 15.0
@@ -170,17 +172,9 @@ class Person:
             pass
         return message
 
-    def next_event(self, name: str, seconds: float = WAIT_SECONDS) -> object:
+    def next_event(self, name: str, seconds: float = WAIT_SECONDS) -> Any:
         """The payload of the next `name` event, skipping the others."""
-        deadline = time.monotonic() + seconds
-        while (left := deadline - time.monotonic()) > 0:
-            try:
-                event, payload = self.inbox.get(timeout=left)
-            except queue.Empty:
-                break
-            if event == name:
-                return payload
-        raise AssertionError(f"no {name} event within {seconds:g} s")
+        return next_event(self.inbox, name, seconds)
 
 
 @pytest.fixture(scope="module")

@@ -5,32 +5,24 @@ no process restarted. The test runs its own redis-server on a free port (tests/s
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import redis
 
-from tests.live_server import LiveServer
+from tests import test_chat_live
 from tests.services import RedisDaemon
 from tests.test_chat_live import LiveChat
+
+two_servers = test_chat_live.two_servers  # the fixture, here on this test's own Redis
 
 RECOVERY_SECONDS = 5.0
 DOWN_SECONDS = 2.0
 
 
 @pytest.fixture
-def two_processes(tmp_path: Path, own_redis: RedisDaemon) -> Iterator[tuple[LiveServer, ...]]:
-    """Two PiChat processes on one Redis, one SQLite file and one INSTANCE_DIR."""
-    shared = {"REDIS_URL": own_redis.url, "DATABASE_URL": f"sqlite:///{tmp_path / 'shared.db'}",
-              "INSTANCE_DIR": str(tmp_path / "instance")}
-    first = LiveServer(tmp_path / "a", **shared).start()
-    second = LiveServer(tmp_path / "b", **shared)
-    try:
-        yield first, second.start()
-    finally:
-        second.stop()
-        first.stop()
+def redis_url(own_redis: RedisDaemon) -> str:
+    """The two processes of `two_servers` share this test's own Redis, which it restarts."""
+    return own_redis.url
 
 
 def delivered_within(sender: LiveChat, receiver: LiveChat, seconds: float) -> float | None:
@@ -50,8 +42,8 @@ def delivered_within(sender: LiveChat, receiver: LiveChat, seconds: float) -> fl
     return None
 
 
-def test_chat_recovers_within_five_seconds_of_redis_coming_back(two_processes, own_redis):
-    first, second = two_processes
+def test_chat_recovers_within_five_seconds_of_redis_coming_back(two_servers, own_redis):
+    first, second = two_servers
     admin = LiveChat(first, "admin").connect()
     cliente = LiveChat(second, "cliente").connect()
     try:
