@@ -32,11 +32,15 @@ pytest_plugins = ["tests.services", "tests.e2e.browser"]
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
+# Fixtures that start real server processes.
+LIVE_FIXTURES = {"live_server", "two_servers"}
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tests on a real server process are marked `live` (make test reruns them under gevent)."""
     for item in items:
         module = getattr(item, "module", None)
-        if "live_server" in getattr(item, "fixturenames", ()) or hasattr(module, "LiveServer"):
+        if LIVE_FIXTURES & set(getattr(item, "fixturenames", ())) or hasattr(module, "LiveServer"):
             item.add_marker(pytest.mark.live)
 
 
